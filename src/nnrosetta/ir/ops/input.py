@@ -6,7 +6,11 @@ from nnrosetta.ir.registry import Attr, op
     "dtype": Attr("str", "float32", "element type"),
 })
 class Input:
-    """A graph input (MMdnn's DataInput). Its value is fed at run time."""
+    """A graph input (MMdnn's DataInput). Its value is fed at run time.
+
+    Equivalents: Caffe ``Input`` layer (or ``input``/``input_shape``), ONNX graph input,
+    PyTorch ``forward`` argument.
+    """
 
     @staticmethod
     def infer(attrs, shapes, weights):

@@ -5,7 +5,10 @@ from nnrosetta.ir.registry import op
 
 @op("Relu", inputs=["X"], outputs=["Y"])
 class Relu:
-    """Rectified linear unit: ``max(x, 0)``, elementwise."""
+    """Rectified linear unit: ``max(x, 0)``, elementwise.
+
+    Equivalents: Caffe ``ReLU`` (``negative_slope = 0``), ONNX ``Relu``, PyTorch ``nn.ReLU``.
+    """
 
     @staticmethod
     def infer(attrs, shapes, weights):
