@@ -1,0 +1,1 @@
+"""nnrosetta gateway: the service clients talk to."""

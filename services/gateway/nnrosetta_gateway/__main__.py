@@ -1,0 +1,3 @@
+from nnrosetta_gateway.service import main
+
+main()
