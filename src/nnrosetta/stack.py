@@ -293,6 +293,9 @@ class LocalStack:
                  start_timeout: float | None = None, keep_logs: bool = False):
         self.root = Path(root).resolve() if root is not None else None
         self._explicit_state_dir = state_dir is not None
+        if state_dir is None and os.environ.get("NNROSETTA_STATE_DIR"):
+            state_dir = os.environ["NNROSETTA_STATE_DIR"]
+        self._explicit_state_dir = state_dir is not None
         self.state_dir = Path(state_dir) if state_dir is not None else \
             self._root() / ".nnrosetta" / "stack"
         self._services = list(services) if services is not None else None

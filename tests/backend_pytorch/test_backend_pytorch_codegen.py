@@ -11,6 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
+from nnrosetta.ir import registry
+from nnrosetta.ir.graph import Node
 from nnrosetta_backend_pytorch import codegen, emitters
 from nnrosetta_backend_pytorch.service import (
     MODEL_PY,
@@ -20,9 +23,6 @@ from nnrosetta_backend_pytorch.service import (
     forget,
     import_generated,
 )
-
-from nnrosetta.ir import registry
-from nnrosetta.ir.graph import Node
 
 from ._cases import CASES, feeds, graph, inp, rand
 

@@ -5,12 +5,6 @@ from __future__ import annotations
 import grpc
 import numpy as np
 import pytest
-from nnrosetta_backend_pytorch.service import (
-    MODEL_PY,
-    TORCHSCRIPT_PT,
-    WEIGHTS_PTH,
-    PyTorchBackend,
-)
 
 from nnrosetta import wire
 from nnrosetta.ir import registry
@@ -19,6 +13,12 @@ from nnrosetta.proto import converter_pb2 as pb
 from nnrosetta.proto import converter_pb2_grpc as pb_grpc
 from nnrosetta.rpc.converter import Model, serve
 from nnrosetta.rpc.errors import ConversionError, issues_from_rpc_error
+from nnrosetta_backend_pytorch.service import (
+    MODEL_PY,
+    TORCHSCRIPT_PT,
+    WEIGHTS_PTH,
+    PyTorchBackend,
+)
 
 from ._cases import CASES, feeds, graph, inp
 

@@ -48,10 +48,9 @@ def model_for(proto: Path, weights: Path | None, options: dict | None = None):
 
 def to_ir(proto: Path, weights: Path | None, options: dict | None = None):
     """(graph, weights dict, progress list) from the converter."""
-    from nnrosetta_frontend_caffe import CaffeConverter
-
     from nnrosetta.ir.graph import Graph
     from nnrosetta.rpc.converter import Progress
+    from nnrosetta_frontend_caffe import CaffeConverter
 
     graph, ws, progress = None, {}, []
     for item in CaffeConverter().to_ir(model_for(proto, weights, options)):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import grpc
 import numpy as np
 import pytest
-from nnrosetta_frontend_caffe import CaffeConverter  # noqa: E402
-from nnrosetta_frontend_caffe.caffemodel import CaffeModel  # noqa: E402
 
 from nnrosetta.proto import caffe_pb2  # noqa: E402
 from nnrosetta.rpc.errors import ConversionError  # noqa: E402
+from nnrosetta_frontend_caffe import CaffeConverter  # noqa: E402
+from nnrosetta_frontend_caffe.caffemodel import CaffeModel  # noqa: E402
 from tests.frontend_caffe._nets import model_for, rng_blobs, to_ir, write_model
 
 r = rng_blobs(5)

@@ -10,9 +10,8 @@ from tests.frontend_caffe._nets import model_for, rng_blobs, to_ir, write_model
 
 cv2 = pytest.importorskip("cv2")
 
-from nnrosetta_frontend_caffe import CaffeConverter  # noqa: E402
-
 from nnrosetta.ir import run_reference  # noqa: E402
+from nnrosetta_frontend_caffe import CaffeConverter  # noqa: E402
 
 HEAD = 'name: "t"\ninput: "data"\ninput_shape { dim: %s }\n'
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import grpc
 import numpy as np
 import pytest
-from nnrosetta_frontend_caffe import CaffeConverter  # noqa: E402
 
 from nnrosetta import wire  # noqa: E402
 from nnrosetta.ir.graph import Graph  # noqa: E402
@@ -14,6 +13,7 @@ from nnrosetta.proto import converter_pb2 as pb  # noqa: E402
 from nnrosetta.proto import converter_pb2_grpc as pb_grpc  # noqa: E402
 from nnrosetta.rpc.converter import model_chunks, serve  # noqa: E402
 from nnrosetta.rpc.errors import issues_from_rpc_error  # noqa: E402
+from nnrosetta_frontend_caffe import CaffeConverter  # noqa: E402
 from tests.frontend_caffe._nets import rng_blobs, write_model
 
 r = rng_blobs(9)

@@ -1,0 +1,33 @@
+"""Shared fixtures: a real SeaweedFS S3 server and the local stack (every service a real
+process in its own virtual environment, talking real gRPC over sockets)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.support.fixtures import s3  # noqa: F401 - re-exported fixture
+
+
+@pytest.fixture(scope="session")
+def stack(s3):  # noqa: F811
+    from nnrosetta.stack import LocalStack
+
+    with LocalStack(env=s3.env(), keep_logs=False) as st:
+        yield st
+
+
+@pytest.fixture(scope="session")
+def gateway(stack):
+    from nnrosetta.client import GatewayClient
+
+    with GatewayClient(stack.gateway_address) as gw:
+        yield gw
+
+
+@pytest.fixture(scope="session")
+def bucket(s3):  # noqa: F811
+    name = f"nnr-{uuid.uuid4().hex[:8]}"
+    s3.client().create_bucket(Bucket=name)
+    return name
