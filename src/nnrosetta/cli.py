@@ -302,6 +302,8 @@ def verification_rows(report: dict) -> tuple[dict, list[dict]]:
     outs = _first(v, "outputs", "results", "per_output") or []
     items = list(outs.items()) if isinstance(outs, dict) else \
         [(_first(o, "name", "output") or f"#{i}", o) for i, o in enumerate(outs)]
+    # the input of a final Softmax is checked too: a softmax over many classes hides errors
+    items += [(f"{o.get('name', '?')} (pre-softmax)", o) for o in v.get("pre_softmax") or []]
     rows = []
     for name, o in items:
         o = o if isinstance(o, dict) else {}
@@ -358,8 +360,9 @@ def summary_lines(result: Any, elapsed: float) -> tuple[list[str], bool]:
         lines.append(f"PASS: {len(rows)} output(s) within tolerance in {elapsed:.1f}s")
     else:
         lines.append(f"FAIL: {n_bad or 'some'} output(s) outside tolerance in {elapsed:.1f}s")
-        lines.append("hint: look at report.json in the output folder (and the divergence it "
-                     "names); a looser --tolerance only helps if the error is numeric noise")
+        lines.append("hint: nothing was written; --json prints the whole report (and the "
+                     "first diverging node it names); a looser --tolerance only helps if the "
+                     "error is numeric noise; --option write_unverified=1 writes the outputs")
     return lines, verified
 
 
