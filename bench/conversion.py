@@ -263,9 +263,11 @@ def main(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     for name in args.models:
         zoo(name)
-    gateway = run_gateway(args.models, args.repeat) if args.only != "inprocess" else {}
+    # In-process first: measured while no service process exists (on 2 cores a stack that is
+    # still shutting down skews the torch timings).
     inproc = run_inprocess(args.models, args.repeat, args.profile) \
         if args.only != "gateway" else {}
+    gateway = run_gateway(args.models, args.repeat) if args.only != "inprocess" else {}
     rows, summary = [], {}
     for name in args.models:
         if name not in gateway or name not in inproc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from bench.common import (
     caffe_source,
     log,
     proc_status_kb,
+    rpc_events,
     save,
+    service_logs,
     service_pids,
     stack,
     table,
@@ -27,6 +30,43 @@ from bench.common import (
 )
 
 FACTOR = 2.5
+
+
+class Sampler(threading.Thread):
+    """VmRSS of every service every 20 ms, to tell which RPC reaches the peak."""
+
+    def __init__(self, pids: dict[str, int]):
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.samples: list[tuple[float, dict[str, int]]] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            snap = {}
+            for n, p in self.pids.items():
+                try:
+                    snap[n] = proc_status_kb(p, "VmRSS")
+                except (OSError, KeyError):
+                    pass
+            self.samples.append((time.time(), snap))
+            time.sleep(0.02)
+
+
+def peak_by_rpc(samples, logs: dict[str, str], since: float) -> dict[str, dict[str, float]]:
+    """service -> {rpc method: max VmRSS MiB while that RPC's handler ran}."""
+    out: dict[str, dict[str, float]] = {}
+    for svc, path in logs.items():
+        for ev in rpc_events(path, since):
+            end = float(ev["ts"])
+            start = end - float(ev.get("s", 0.0))
+            vals = [snap[svc] for t, snap in samples if start - 0.02 <= t <= end + 0.02
+                    and svc in snap]
+            if vals:
+                m = str(ev.get("method"))
+                d = out.setdefault(svc, {})
+                d[m] = max(d.get(m, 0.0), max(vals) / 1024)
+    return out
 
 
 def measure(model: str) -> dict:
@@ -39,12 +79,18 @@ def measure(model: str) -> dict:
         idle = {n: proc_status_kb(p, "VmRSS") for n, p in pids.items()}
         idle_hwm = {n: proc_status_kb(p, "VmHWM") for n, p in pids.items()}
         dest = Path(tempfile.mkdtemp(prefix="nnr-bench-mem-"))
+        sampler = Sampler(pids)
+        since = time.time()
+        sampler.start()
         try:
             t0 = time.perf_counter()
             res = gw.convert("caffe", src, "pytorch", f"file://{dest}/out", timeout=1800)
             wall = time.perf_counter() - t0
         finally:
+            sampler.stop.set()
+            sampler.join()
             shutil.rmtree(dest, ignore_errors=True)
+        by_rpc = peak_by_rpc(sampler.samples, service_logs(st), since)
         peak = {n: proc_status_kb(p, "VmHWM") for n, p in pids.items()}
         after = {n: proc_status_kb(p, "VmRSS") for n, p in pids.items()}
     weight = res.report["graph"]["weight_bytes"]
@@ -58,8 +104,11 @@ def measure(model: str) -> dict:
                        "peak_over_weight": p_mb / w_mb,
                        "above_idle_over_weight": (p_mb - i_mb) / w_mb,
                        "meets_target": p_mb <= FACTOR * w_mb + i_mb}
+    for n, d in by_rpc.items():
+        log(f"{model} {n}: max VmRSS MiB during each RPC handler: "
+            + ", ".join(f"{m} {v:.0f}" for m, v in sorted(d.items(), key=lambda x: -x[1])))
     return {"weight_bytes": weight, "verified": res.verified, "wall_s": wall,
-            "services": services}
+            "services": services, "peak_rss_MB_by_rpc": by_rpc}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -112,6 +113,7 @@ class FileAssembler:
     paths: dict[str, str] = field(default_factory=dict)
     _sizes: dict[str, int] = field(default_factory=dict)
     _complete: set[str] = field(default_factory=set)
+    _handles: dict[str, Any] = field(default_factory=dict)
 
     def add(self, c: pb.FileChunk) -> None:
         if not c.name or "/" in c.name or "\\" in c.name or c.name in (".", ".."):
@@ -122,10 +124,14 @@ class FileAssembler:
         if self.folder is None:
             self.files.setdefault(c.name, bytearray()).extend(c.data)
         else:
-            path = os.path.join(self.folder, c.name)
-            with open(path, "ab" if got else "wb") as f:
-                f.write(c.data)
-            self.paths[c.name] = path
+            f = self._handles.get(c.name)
+            if f is None:
+                path = os.path.join(self.folder, c.name)
+                f = self._handles[c.name] = open(path, "wb")  # noqa: SIM115 - closed on last
+                self.paths[c.name] = path
+            f.write(c.data)
+            if c.last:
+                self._handles.pop(c.name).close()
         self._sizes[c.name] = got + len(c.data)
         if c.last:
             self._complete.add(c.name)
@@ -135,6 +141,11 @@ class FileAssembler:
 
     def names(self) -> list[str]:
         return list(self._sizes)
+
+    def close(self) -> None:
+        for f in self._handles.values():
+            f.close()
+        self._handles.clear()
 
     def data(self, name: str) -> bytes:
         if self.folder is None:

@@ -79,7 +79,10 @@ def forget(mod: Any) -> None:
 def state_tensors(state: dict[str, np.ndarray]) -> dict[str, Any]:
     import torch
 
-    return {k: torch.from_numpy(np.array(v, copy=True)) for k, v in state.items()}
+    # Share memory with the received arrays (they are ours and writable); copy only read-only
+    # views. The weights then exist once, not twice, while the files are written.
+    return {k: torch.from_numpy(v if isinstance(v, np.ndarray) and v.flags.writeable
+                                else np.array(v, copy=True)) for k, v in state.items()}
 
 
 def write_code(gen: codegen.Generated, workdir: str) -> str:
@@ -91,9 +94,14 @@ def write_code(gen: codegen.Generated, workdir: str) -> str:
 
 def build_model(code_path: str, state: dict[str, Any]) -> tuple[Any, Any]:
     """Import model.py, instantiate Model, load the state_dict strictly; eval mode."""
+    import torch
+
     mod = import_generated(code_path)
-    model = mod.Model()
-    model.load_state_dict(state, strict=True)
+    # Build on the meta device and adopt the loaded tensors (assign=True): no randomly
+    # initialised copy of every parameter that load_state_dict would then overwrite.
+    with torch.device("meta"):
+        model = mod.Model()
+    model.load_state_dict(state, strict=True, assign=True)
     model.eval()
     return mod, model
 
