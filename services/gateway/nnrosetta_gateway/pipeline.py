@@ -73,6 +73,7 @@ class Conversion:
         self._downstream_error: ConversionError | None = None
         self._tee: WeightTee = WeightTee(None)
         self._ir_weights_npz: str | None = None
+        self._nodes: dict | None = None   # node map of self.graph, built once
 
     # -- events ----------------------------------------------------------------------------
     def stage(self, stage: str, message: str = "", fraction: float = -1.0, hop: int = -1):
@@ -524,7 +525,9 @@ class Conversion:
         frontend produced the graph, the IR ref itself when the source is IR."""
         if self.req.source_format == "ir":
             return ref
-        n = self.graph.node_map()[split_ref(ref)[0]]
+        if self._nodes is None or len(self._nodes) != len(self.graph.nodes):
+            self._nodes = self.graph.node_map()
+        n = self._nodes[split_ref(ref)[0]]
         return n.attrs.get("_source_name") or n.name
 
     # -- report ----------------------------------------------------------------------------

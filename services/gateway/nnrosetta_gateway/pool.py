@@ -63,6 +63,7 @@ class ConverterPool:
         self._lock = threading.Lock()
         self._last = 0.0
         self.refresh_s = refresh_s
+        self._entries: dict[str, ServiceEntry] = {}
 
     def _replica(self, addr: str) -> Replica:
         r = self._replicas.get(addr)
@@ -117,9 +118,8 @@ class ConverterPool:
             e.replicas.append(r)
         # keep round-robin counters across calls
         for name, e in out.items():
-            prev = self._entries.get(name) if hasattr(self, "_entries") else None
-            if prev is not None:
-                e._rr = prev._rr
+            if name in self._entries:
+                e._rr = self._entries[name]._rr
         self._entries = out
         return out
 
