@@ -63,6 +63,18 @@ class UsageError(Exception):
 # --------------------------------------------------------------------------- parsing
 
 
+def _add_auth_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--token", default=None, help="bearer token for the gateway "
+                                                 "(default $NNROSETTA_TOKEN)")
+    p.add_argument("--tls-ca", dest="tls_ca", default=None, metavar="PEM",
+                   help="talk TLS to the gateway, trusting this CA (without it, but with "
+                        "--tls-cert: the system's CAs)")
+    p.add_argument("--tls-cert", dest="tls_cert", default=None, metavar="PEM",
+                   help="client certificate for a gateway that requires mutual TLS")
+    p.add_argument("--tls-key", dest="tls_key", default=None, metavar="PEM",
+                   help="the client certificate's private key")
+
+
 def _add_run_flags(p: argparse.ArgumentParser, *, dry_run: bool = True) -> None:
     p.add_argument("--input-shape", "--inputShape", dest="input_shape", action="append",
                    default=[], metavar="NAME:N,C,H,W",
@@ -79,8 +91,7 @@ def _add_run_flags(p: argparse.ArgumentParser, *, dry_run: bool = True) -> None:
     p.add_argument("--gateway", default=None, metavar="HOST:PORT",
                    help="gateway to use (default: $NNROSETTA_GATEWAY, the `nnrosetta up` "
                         "stack, or a temporary local stack)")
-    p.add_argument("--token", default=None, help="bearer token for the gateway "
-                                                 "(default $NNROSETTA_TOKEN)")
+    _add_auth_flags(p)
     if dry_run:
         p.add_argument("--dry-run", dest="dry_run", action="store_true",
                        help="print the plan, convert nothing")
@@ -147,11 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("up", help="start the local stack and leave it running")
     p.add_argument("--services", default=None, metavar="A,B",
                    help="converters to start (default: all); the gateway always starts")
+    p.add_argument("--replicas", dest="replicas", action="append", default=[],
+                   metavar="NAME=N", help="start N processes of converter NAME (the gateway "
+                                          "spreads calls over them); repeatable")
     sub.add_parser("down", help="stop the local stack")
     sub.add_parser("status", help="show the local stack's services")
     p = sub.add_parser("converters", help="list the converters the gateway knows")
     p.add_argument("--gateway", default=None, metavar="HOST:PORT")
-    p.add_argument("--token", default=None)
+    _add_auth_flags(p)
     p.add_argument("--json", action="store_true")
     return ap
 
@@ -393,10 +407,26 @@ def error_lines(err: BaseException) -> tuple[list[str], int]:
 # --------------------------------------------------------------------------- commands
 
 
-def make_client(address: str, token: str | None = None) -> Any:
+def make_client(address: str, token: str | None = None, credentials: Any = None) -> Any:
     from nnrosetta.client import GatewayClient
 
-    return GatewayClient(address, token=token)
+    return GatewayClient(address, token=token, credentials=credentials)
+
+
+def client_for(args: argparse.Namespace, address: str) -> Any:
+    """The client the flags ask for: --token / $NNROSETTA_TOKEN, TLS with --tls-*."""
+    token = getattr(args, "token", None) or os.environ.get("NNROSETTA_TOKEN") or None
+    ca, cert, key = (getattr(args, "tls_ca", None), getattr(args, "tls_cert", None),
+                     getattr(args, "tls_key", None))
+    if not (ca or cert or key):
+        return make_client(address, token)
+    from nnrosetta.rpc.security import SecurityConfigError, channel_credentials
+
+    try:
+        creds = channel_credentials(ca, cert, key, vars=("--tls-ca", "--tls-cert", "--tls-key"))
+    except SecurityConfigError as e:
+        raise UsageError(str(e)) from None
+    return make_client(address, token, credentials=creds)
 
 
 @contextlib.contextmanager
@@ -426,9 +456,8 @@ def cmd_convert(args: argparse.Namespace, rep: Reporter) -> int:
     req = request_from_args(args)
     _check_local_inputs(req)
     plan_only = args.command == "plan" or getattr(args, "dry_run", False)
-    token = args.token or os.environ.get("NNROSETTA_TOKEN")
     with gateway(args.gateway, rep.say) as addr:
-        client = make_client(addr, token)
+        client = client_for(args, addr)
         if plan_only:
             plan = client.plan(req["source_format"], req["source"], req["target_format"],
                                req["destination"], options=req["options"])
@@ -453,9 +482,8 @@ def cmd_convert(args: argparse.Namespace, rep: Reporter) -> int:
 
 
 def cmd_converters(args: argparse.Namespace, rep: Reporter) -> int:
-    token = args.token or os.environ.get("NNROSETTA_TOKEN")
     with gateway(args.gateway, rep.say) as addr:
-        convs = make_client(addr, token).converters()
+        convs = client_for(args, addr).converters()
     if args.json:
         from google.protobuf.json_format import MessageToDict
 
@@ -476,7 +504,12 @@ def cmd_up(args: argparse.Namespace, rep: Reporter) -> int:
 
     names = [s.strip() for s in args.services.split(",") if s.strip()] if args.services \
         else None
-    st = LocalStack()
+    replicas: dict[str, int] = {}
+    for k, v in _pairs(args.replicas, "--replicas").items():
+        if not v.isdigit() or int(v) < 1:
+            raise UsageError(f"--replicas expects NAME=N with N >= 1, got {k}={v}")
+        replicas[k] = int(v)
+    st = LocalStack(replicas=replicas)
     addrs = st.up(services=names, progress=rep.say)
     for name, addr in addrs.items():
         print(f"{name:<18} {addr}")

@@ -9,6 +9,13 @@
 
 Used as a context manager it runs an ephemeral stack in a temporary state folder; its child
 processes die with the process that started them (PR_SET_PDEATHSIG).
+
+``replicas={"frontend-caffe": 2}`` starts several processes of one converter (recorded as
+``frontend-caffe.1``, ``frontend-caffe.2``; every address goes into NNROSETTA_CONVERTERS, the
+gateway spreads calls over them round robin). ``env`` goes to every service, ``service_env``
+to one service (all its replicas): the security settings of docs/security.md work unchanged.
+A service that listens with TLS (NNROSETTA_TLS_CERT) gets NNROSETTA_HEALTH_PORT=0, and the
+stack checks its health on that plaintext port.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ STAMP = ".nnrosetta-stamp"
 # stdout and stderr share the log file, so the line may be glued to a log record: match the
 # address up to the port's last digit (and not before that digit was written).
 LISTENING = re.compile(r"NNROSETTA_LISTENING (\S+?:\d+)(?=\D)")
+HEALTH_LISTENING = re.compile(r"NNROSETTA_HEALTH_LISTENING (\S+?:\d+)(?=\D)")
 # Variables that would make a service's interpreter import from somewhere else than its venv.
 _DROP_ENV = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "PYTHONSTARTUP", "__PYVENV_LAUNCHER__")
 
@@ -276,6 +284,12 @@ def health(address: str, timeout: float = 2.0, service: str = "") -> str:
         return health_pb2.HealthCheckResponse.ServingStatus.Name(r.status)
 
 
+def _health_address(entry: Mapping) -> str:
+    """Where to ask an entry of stack.json for its health: its plaintext health port when it
+    has one (a TLS service), else its address."""
+    return entry.get("health_address") or entry["address"]
+
+
 class LocalStack:
     """Start, inspect and stop the local services.
 
@@ -290,7 +304,9 @@ class LocalStack:
     def __init__(self, state_dir: Path | str | None = None, *, root: Path | str | None = None,
                  services: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
                  progress: Progress | None = None, python: str | None = None,
-                 start_timeout: float | None = None, keep_logs: bool = False):
+                 start_timeout: float | None = None, keep_logs: bool = False,
+                 replicas: Mapping[str, int] | None = None,
+                 service_env: Mapping[str, Mapping[str, str]] | None = None):
         self.root = Path(root).resolve() if root is not None else None
         self._explicit_state_dir = state_dir is not None
         if state_dir is None and os.environ.get("NNROSETTA_STATE_DIR"):
@@ -300,6 +316,11 @@ class LocalStack:
             self._root() / ".nnrosetta" / "stack"
         self._services = list(services) if services is not None else None
         self._env = dict(env or {})
+        self.replicas = {k: int(v) for k, v in (replicas or {}).items()}
+        bad = {k: v for k, v in self.replicas.items() if v < 1 or k == GATEWAY}
+        if bad:
+            raise StackError(f"replicas: {bad} (one or more of a converter; the gateway runs once)")
+        self._service_env = {k: dict(v) for k, v in (service_env or {}).items()}
         self._progress = progress
         self.python = python
         self.start_timeout = start_timeout if start_timeout is not None else \
@@ -352,7 +373,7 @@ class LocalStack:
             out[s["name"]] = {
                 "pid": s["pid"], "address": s["address"], "log": s.get("log"),
                 "alive": alive,
-                "health": health(s["address"], timeout=2.0) if alive else "DEAD",
+                "health": health(_health_address(s), timeout=2.0) if alive else "DEAD",
             }
         return out
 
@@ -364,7 +385,7 @@ class LocalStack:
         gw = next((s for s in state["services"] if s["name"] == GATEWAY), None)
         if gw is None or not pid_alive(gw["pid"], gw.get("start_time")):
             return False
-        return health(state["gateway"]) == "SERVING"
+        return health(_health_address(gw)) == "SERVING"
 
     # -- start --------------------------------------------------------------------------------
 
@@ -382,7 +403,16 @@ class LocalStack:
             py = str(ensure_venv(name, progress or self._progress or _quiet, root=root))
         return [py, "-m", module_name(name)], extra
 
-    def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> dict:
+    def _service_environ(self, name: str, base: Mapping[str, str],
+                         extra: Mapping[str, str]) -> dict[str, str]:
+        env = {**base, **extra, **self._service_env.get(name, {}),
+               "HOST": "127.0.0.1", "PORT": "0"}
+        if env.get("NNROSETTA_TLS_CERT"):   # the stack's own health checks are plaintext
+            env["NNROSETTA_HEALTH_PORT"] = "0"
+        return env
+
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str],
+               service: str | None = None) -> dict:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.state_dir / f"{name}.log"
         with open(log_path, "wb") as log:
@@ -391,8 +421,9 @@ class LocalStack:
                 env=env, cwd=str(self.state_dir), start_new_session=True,
                 preexec_fn=_die_with_parent(os.getpid()) if self.ephemeral else None)
         self._procs[proc.pid] = proc
-        return {"name": name, "pid": proc.pid, "start_time": _start_time(proc.pid),
-                "address": "", "log": str(log_path), "started": time.time()}
+        return {"name": name, "service": service or name, "pid": proc.pid,
+                "start_time": _start_time(proc.pid), "address": "", "log": str(log_path),
+                "started": time.time()}
 
     def _wait_ready(self, entries: list[dict], progress: Progress | None, t0: float) -> None:
         """Wait until every entry printed its address and reports SERVING."""
@@ -407,12 +438,16 @@ class LocalStack:
                         f"{name} exited with code {rc} while starting; last lines of "
                         f"{e['log']}:\n{_tail(e['log'])}")
                 if not e["address"]:
-                    m = LISTENING.search(Path(e["log"]).read_text("utf-8", "replace"))
+                    text = Path(e["log"]).read_text("utf-8", "replace")
+                    m = LISTENING.search(text)
                     if m:
                         e["address"] = m.group(1)
+                        hm = HEALTH_LISTENING.search(text)
+                        if hm:
+                            e["health_address"] = hm.group(1)
                         self._say(progress, f"{name}: listening on {e['address']} "
                                             f"({time.monotonic() - t0:.1f}s)")
-                if e["address"] and health(e["address"], timeout=1.0) == "SERVING":
+                if e["address"] and health(_health_address(e), timeout=1.0) == "SERVING":
                     self._say(progress, f"{name}: serving ({time.monotonic() - t0:.1f}s)")
                     del pending[name]
             if not pending:
@@ -420,7 +455,7 @@ class LocalStack:
             if time.monotonic() > deadline:
                 lines = []
                 for name, e in pending.items():
-                    state = health(e["address"], timeout=1.0) if e["address"] else \
+                    state = health(_health_address(e), timeout=1.0) if e["address"] else \
                         "no NNROSETTA_LISTENING line yet"
                     lines.append(f"{name} did not become SERVING within "
                                  f"{self.start_timeout:.0f}s ({state}); last lines of "
@@ -458,15 +493,19 @@ class LocalStack:
             entries = []
             for n in converters:
                 cmd, extra = cmds[n]
-                self._say(progress, f"{n}: starting ({time.monotonic() - t0:.1f}s)")
-                entries.append(self._spawn(n, cmd, {**base, **extra}))
-                state["services"] = entries
-                self._write_state(state)
+                count = self.replicas.get(n, 1)
+                for i in range(count):
+                    label = n if count == 1 else f"{n}.{i + 1}"
+                    self._say(progress, f"{label}: starting ({time.monotonic() - t0:.1f}s)")
+                    entries.append(self._spawn(label, cmd, self._service_environ(n, base, extra),
+                                               service=n))
+                    state["services"] = entries
+                    self._write_state(state)
             self._wait_ready(entries, progress, t0)
             self._write_state(state)
             if with_gateway:
                 cmd, extra = cmds[GATEWAY]
-                gw_env = {**base, **extra,
+                gw_env = {**self._service_environ(GATEWAY, base, extra),
                           "NNROSETTA_CONVERTERS": ",".join(e["address"] for e in entries)}
                 self._say(progress, f"{GATEWAY}: starting with {len(entries)} converter(s) "
                                     f"({time.monotonic() - t0:.1f}s)")

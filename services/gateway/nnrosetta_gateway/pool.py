@@ -1,5 +1,9 @@
 """The converters the gateway knows: addresses from configuration, what each says of itself
-(Describe), and round robin over the replicas of one service."""
+(Describe), and round robin over the replicas of one service.
+
+A DNS name that resolves to several IPs (a Kubernetes headless Service) becomes one replica per
+IP; each such channel keeps the name for TLS (the certificate is checked against the name, not
+the IP: see ``nnrosetta.rpc.security.tls_channel_options``)."""
 
 from __future__ import annotations
 
@@ -41,6 +45,15 @@ class ServiceEntry:
         return live[next(self._rr) % len(live)]
 
 
+def server_name(target: str, address: str) -> str | None:
+    """The DNS name TLS must check for `address` when it was expanded from `target`; None when
+    the address is the target itself (the channel's own authority is then right)."""
+    if address == target:
+        return None
+    host = target.rpartition(":")[0].strip("[]")
+    return host or None
+
+
 def expand(target: str) -> list[str]:
     """host:port -> one address per resolved IP when the name has several (a headless Service);
     the address as given when it resolves to one (keep the name for TLS)."""
@@ -57,18 +70,21 @@ def expand(target: str) -> list[str]:
 
 class ConverterPool:
     def __init__(self, targets: list[str], channel_factory=None, refresh_s: float = 15.0):
+        """channel_factory(address, server_name) -> grpc.Channel; server_name is the DNS name
+        the address was expanded from (None when not expanded). Default: plaintext."""
         self.targets = targets
-        self._channel_factory = channel_factory or (lambda addr: grpc.insecure_channel(addr))
+        self._channel_factory = channel_factory or (
+            lambda addr, server_name=None: grpc.insecure_channel(addr))
         self._replicas: dict[str, Replica] = {}
         self._lock = threading.Lock()
         self._last = 0.0
         self.refresh_s = refresh_s
         self._entries: dict[str, ServiceEntry] = {}
 
-    def _replica(self, addr: str) -> Replica:
+    def _replica(self, addr: str, name: str | None = None) -> Replica:
         r = self._replicas.get(addr)
         if r is None:
-            ch = self._channel_factory(addr)
+            ch = self._channel_factory(addr, name)
             r = Replica(addr, ch, cpb_grpc.ConverterStub(ch))
             self._replicas[addr] = r
         return r
@@ -77,9 +93,9 @@ class ConverterPool:
         """Describe every replica (waiting up to wait_s for ones not yet serving)."""
         deadline = time.monotonic() + wait_s
         with self._lock:
-            addrs = [a for t in self.targets for a in expand(t)]
-            for addr in addrs:
-                r = self._replica(addr)
+            addrs = [(a, server_name(t, a)) for t in self.targets for a in expand(t)]
+            for addr, name in addrs:
+                r = self._replica(addr, name)
                 while True:
                     try:
                         h = health_pb2_grpc.HealthStub(r.channel).Check(

@@ -8,6 +8,25 @@ Configuration (environment):
                              object storage for s3:// URIs (only the gateway holds them)
   NNROSETTA_FILE_ROOTS       colon-separated folders file:// URIs may touch (default: any)
   NNROSETTA_MAX_CONVERSIONS  conversions at once (default 2)
+  NNROSETTA_CONVERTER_WAIT_S how long to wait at start for the converters to serve (default 60)
+
+Security (docs/security.md; nnrosetta.rpc.security implements it; nothing set = plaintext, no
+authentication, as before):
+  NNROSETTA_TLS_CERT, NNROSETTA_TLS_KEY
+                             PEM certificate and key: clients reach the gateway over TLS
+  NNROSETTA_TLS_CLIENT_CA    require client certificates signed by this CA (mutual TLS)
+  NNROSETTA_AUTH_TOKENS_FILE accepted tokens, one a line (blank lines, # comments ignored;
+                             re-read when it changes)
+  NNROSETTA_AUTH_TOKEN       one accepted token
+                             with either set, every call (reflection included) but the gRPC
+                             health service needs `authorization: Bearer <token>`, else
+                             UNAUTHENTICATED; tokens are compared in constant time, never logged
+  NNROSETTA_CONVERTER_TLS_CA CA that signed the converters' certificates: TLS to the converters
+  NNROSETTA_CONVERTER_TLS_CERT, NNROSETTA_CONVERTER_TLS_KEY
+                             the gateway's client certificate for converters that require
+                             mutual TLS; a converter address expanded from a DNS name keeps that
+                             name as the TLS server name
+  NNROSETTA_HEALTH_PORT      also serve the health service alone, in plaintext, on this port
 """
 
 from __future__ import annotations
@@ -20,6 +39,7 @@ import grpc
 
 from nnrosetta.proto import gateway_pb2 as gpb
 from nnrosetta.proto import gateway_pb2_grpc as gpb_grpc
+from nnrosetta.rpc import security
 from nnrosetta.rpc.errors import ConversionError, abort
 from nnrosetta.rpc.server import Service, log, log_event, setup_logging
 from nnrosetta_gateway.pipeline import Conversion
@@ -97,7 +117,10 @@ def serve(port: int | None = None, converters: list[str] | None = None) -> Servi
     setup_logging("gateway")
     targets = converters if converters is not None else [
         a.strip() for a in os.environ.get("NNROSETTA_CONVERTERS", "").split(",") if a.strip()]
-    pool = ConverterPool(targets)
+    factory = security.converter_channel_factory()
+    auth = security.auth_interceptor_from_env()
+    log_event("security", converter_tls=factory.tls, auth_tokens=auth is not None)
+    pool = ConverterPool(targets, channel_factory=factory)
     storage = Storage()
     servicer = GatewayServicer(pool, storage,
                                int(os.environ.get("NNROSETTA_MAX_CONVERSIONS", "2")))
@@ -111,7 +134,7 @@ def serve(port: int | None = None, converters: list[str] | None = None) -> Servi
         pool.refresh(wait_s=float(os.environ.get("NNROSETTA_CONVERTER_WAIT_S", "60")))
 
     svc = Service("gateway", [gpb.DESCRIPTOR.services_by_name["Gateway"].full_name], register,
-                  port=port, load=load)
+                  port=port, load=load, interceptors=[auth] if auth is not None else [])
     svc.pool = pool
     return svc.start()
 

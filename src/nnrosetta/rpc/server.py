@@ -1,6 +1,10 @@
 """How every nnrosetta service starts: PORT from the environment, the standard health service
 (NOT_SERVING until the framework has loaded, then SERVING), server reflection, structured JSON
-logs, and a graceful stop on SIGTERM/SIGINT."""
+logs, and a graceful stop on SIGTERM/SIGINT.
+
+Security comes from the environment too (``nnrosetta.rpc.security`` documents the names):
+NNROSETTA_TLS_CERT/KEY (TLS), NNROSETTA_TLS_CLIENT_CA (mutual TLS) and NNROSETTA_HEALTH_PORT
+(the health service alone, in plaintext, on a second port for Kubernetes' gRPC probes)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from concurrent import futures
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+
+from nnrosetta.rpc import security
 
 log = logging.getLogger("nnrosetta")
 
@@ -59,8 +65,18 @@ class Service:
                  host: str | None = None, max_workers: int = 8,
                  load: Callable[[], None] | None = None,
                  credentials: grpc.ServerCredentials | None = None,
-                 interceptors: Sequence[grpc.ServerInterceptor] = ()):
+                 interceptors: Sequence[grpc.ServerInterceptor] = (),
+                 health_port: int | None = None):
+        """credentials: None reads NNROSETTA_TLS_* (plaintext when unset); health_port: None
+        reads NNROSETTA_HEALTH_PORT (no second port when unset)."""
         self.name = name
+        self.tls = credentials is not None
+        if credentials is None:
+            credentials = security.server_credentials()
+            self.tls = credentials is not None
+        self.mutual_tls = self.tls and bool(os.environ.get(security.TLS_CLIENT_CA, "").strip())
+        if health_port is None:
+            health_port = security.health_port()
         self.ready = threading.Event()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers),
                                   interceptors=list(interceptors),
@@ -84,11 +100,19 @@ class Service:
         if self.port == 0:
             raise RuntimeError(f"{name}: cannot listen on {addr}")
         self.address = f"{host}:{self.port}"
+        self.health_server: grpc.Server | None = None
+        self.health_address: str | None = None
+        if health_port is not None:
+            self.health_server, hp = security.health_only_server(self.health, host, health_port)
+            self.health_address = f"{host}:{hp}"
         self._load = load
 
     def start(self) -> Service:
         self.server.start()
-        log_event("listening", service=self.name, address=self.address)
+        if self.health_server is not None:
+            self.health_server.start()
+        log_event("listening", service=self.name, address=self.address, tls=self.tls,
+                  mutual_tls=self.mutual_tls, health_address=self.health_address)
         threading.Thread(target=self._become_ready, daemon=True).start()
         return self
 
@@ -108,6 +132,8 @@ class Service:
     def stop(self, grace: float = 5.0) -> None:
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
+        if self.health_server is not None:
+            self.health_server.stop(0).wait()
         log_event("stopped", service=self.name)
 
     def serve_forever(self) -> None:
@@ -119,7 +145,10 @@ class Service:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        # Tell a parent process where we listen (the local stack reads this line).
+        # Tell a parent process where we listen (the local stack reads these lines; the
+        # health line comes first so that it is there once the address is).
+        if self.health_address:
+            print(f"NNROSETTA_HEALTH_LISTENING {self.health_address}", flush=True)
         print(f"NNROSETTA_LISTENING {self.address}", flush=True)
         done.wait()
         self.stop(float(os.environ.get("GRACE_S", "5")))
