@@ -15,7 +15,9 @@ processes die with the process that started them (PR_SET_PDEATHSIG).
 gateway spreads calls over them round robin). ``env`` goes to every service, ``service_env``
 to one service (all its replicas): the security settings of docs/security.md work unchanged.
 A service that listens with TLS (NNROSETTA_TLS_CERT) gets NNROSETTA_HEALTH_PORT=0, and the
-stack checks its health on that plaintext port.
+stack checks its health on that plaintext port. Every service gets
+NNROSETTA_SHARED_DIR=<state_dir>/shared (same-host transport: files by path, not bytes), unless
+env sets it ("" turns it off).
 """
 
 from __future__ import annotations
@@ -484,6 +486,11 @@ class LocalStack:
         with_gateway = GATEWAY in all_names
         t0 = time.monotonic()
         base = _clean_env({**self._env, **(env or {}), "HOST": "127.0.0.1", "PORT": "0"})
+        # One machine: the services hand files over by path in a folder they all see
+        # (same-host transport, nnrosetta.shared); "" in env turns it off.
+        base.setdefault("NNROSETTA_SHARED_DIR", str(self.state_dir / "shared"))
+        if not base["NNROSETTA_SHARED_DIR"]:
+            del base["NNROSETTA_SHARED_DIR"]
         # Build every venv first (one pip at a time), then start.
         cmds = {n: self._command(n, progress) for n in
                 [*converters, *([GATEWAY] if with_gateway else [])]}

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from nnrosetta import shared
 from nnrosetta.ir.graph import dtype_from_proto, dtype_to_proto
 from nnrosetta.proto import converter_pb2 as pb
 
@@ -49,8 +50,14 @@ def file_chunks(name: str, data: bytes | memoryview, chunk: int = CHUNK_BYTES,
 
 
 def path_chunks(name: str, path: str | os.PathLike, chunk: int = CHUNK_BYTES,
-                ) -> Iterator[pb.FileChunk]:
+                by_path: bool = False) -> Iterator[pb.FileChunk]:
+    """A file as chunks of bytes; by_path: as one reference to its path (same-host transport;
+    the file must lie in the shared folder and stay there until the receiver is done)."""
     size = os.path.getsize(path)
+    if by_path:
+        yield pb.FileChunk(name=name, offset=0, path=os.path.realpath(path), last=True,
+                           size=size)
+        return
     with open(path, "rb") as f:
         off = 0
         while True:
@@ -67,6 +74,56 @@ class ChunkError(ValueError):
     pass
 
 
+def tensor_ref_chunk(name: str, arr_dtype: np.dtype, shape: list[int] | tuple[int, ...],
+                     path: str, path_offset: int) -> pb.TensorChunk:
+    """A whole tensor by reference: its bytes lie in path (shared folder) from path_offset."""
+    return pb.TensorChunk(name=name, dtype=dtype_to_proto(np.dtype(arr_dtype)),
+                          shape=list(shape), offset=0, path=path, path_offset=path_offset,
+                          last=True)
+
+
+def _shared_path(path: str) -> str:
+    try:
+        return shared.inside(path)
+    except shared.OutsideShared as e:
+        raise ChunkError(str(e)) from e
+
+
+def ref_nbytes(c: pb.TensorChunk) -> int:
+    return int(np.prod(tuple(c.shape), dtype=np.int64)) * dtype_from_proto(c.dtype).itemsize
+
+
+def tensor_from_ref(c: pb.TensorChunk) -> np.ndarray:
+    """The tensor a reference chunk names, mapped copy-on-write (no read, no copy until
+    written)."""
+    path = _shared_path(c.path)
+    dtype = dtype_from_proto(c.dtype)
+    shape = tuple(c.shape)
+    n = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if c.path_offset < 0 or c.path_offset + n > os.path.getsize(path):
+        raise ChunkError(f"tensor {c.name!r}: {n} bytes at {c.path_offset} run past the end of "
+                         f"{os.path.basename(path)}")
+    if n == 0:
+        return np.empty(shape, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="c", offset=c.path_offset, shape=shape)
+
+
+def materialize(c: pb.TensorChunk) -> Iterator[pb.TensorChunk]:
+    """A chunk as byte chunks: references are read (for a receiver that does not share the
+    folder), byte chunks pass unchanged."""
+    if not c.path:
+        yield c
+        return
+    yield from tensor_chunks(c.name, np.asarray(tensor_from_ref(c)))
+
+
+def materialize_file(c: pb.FileChunk) -> Iterator[pb.FileChunk]:
+    if not c.path:
+        yield c
+        return
+    yield from path_chunks(c.name, _shared_path(c.path))
+
+
 @dataclass
 class TensorAssembler:
     """Reassembles TensorChunks into arrays, preallocating each tensor once."""
@@ -76,6 +133,12 @@ class TensorAssembler:
 
     def add(self, c: pb.TensorChunk) -> tuple[str, np.ndarray] | None:
         """Returns (name, array) when c completes a tensor."""
+        if c.path:
+            if c.name in self._open or c.offset != 0 or c.data:
+                raise ChunkError(f"tensor {c.name!r}: a reference must be its only chunk")
+            arr = tensor_from_ref(c)
+            self.done[c.name] = arr
+            return c.name, arr
         if c.name in self._open:
             arr, filled = self._open[c.name]
         else:
@@ -121,6 +184,22 @@ class FileAssembler:
         got = self._sizes.get(c.name, 0)
         if c.offset != got:
             raise ChunkError(f"file {c.name!r}: chunk at offset {c.offset}, expected {got}")
+        if c.path:
+            if got or c.data:
+                raise ChunkError(f"file {c.name!r}: a reference must be its only chunk")
+            src = _shared_path(c.path)
+            if self.folder is None:
+                with open(src, "rb") as f:
+                    self.files[c.name] = bytearray(f.read())
+            else:
+                dst = os.path.join(self.folder, c.name)
+                if os.path.lexists(dst):
+                    os.unlink(dst)
+                shared.link_or_copy(src, dst)
+                self.paths[c.name] = dst
+            self._sizes[c.name] = os.path.getsize(src)
+            self._complete.add(c.name)
+            return
         if self.folder is None:
             self.files.setdefault(c.name, bytearray()).extend(c.data)
         else:

@@ -47,6 +47,9 @@ def test_converts_and_matches_opencv(name, s3, bucket, gateway, tmp_path):
     assert v["tolerance"] == TOLERANCE
     assert v["source_runtime"]["runtime"].startswith("opencv-dnn")
     assert v["target_runtime"]["service"] == "backend-pytorch"
+    # both Runs used the files the services kept from ToIR/FromIR: nothing was sent twice
+    assert v["source_runtime"]["model_files"] == "kept", v["source_runtime"]
+    assert v["target_runtime"]["model_files"] == "kept", v["target_runtime"]
     for o in v["outputs"]:
         assert o["pass"] and o["error_relative_to_scale"] <= TOLERANCE, o
     pre = {o["source_name"]: o for o in v["pre_softmax"]}
@@ -54,6 +57,8 @@ def test_converts_and_matches_opencv(name, s3, bucket, gateway, tmp_path):
     assert pre[info.pre_softmax]["pass"], pre
     assert pre[info.pre_softmax]["error_relative_to_scale"] <= TOLERANCE
     assert [h["action"] for h in rep["hops"]] == ["ToIR", "FromIR"]
+    # one machine: files went by path through the stack's shared folder, not as bytes
+    assert [h["transport"] for h in rep["hops"]] == ["shared-folder", "shared-folder"]
     assert {"frontend-caffe", "backend-pytorch", "gateway"} <= set(rep["frameworks"])
     assert rep["frameworks"]["backend-pytorch"]["framework_version"].startswith("2.13.0")
     kinds = {e.WhichOneof("event") for e in events}

@@ -24,7 +24,7 @@ import os
 import sys
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import grpc
@@ -305,6 +305,34 @@ class PyTorchBackend(Converter):
             out = net(*args)
         return [_numpy(t) for t in _as_tuple(out)]
 
+    @staticmethod
+    def _delivered_weights(model: Model) -> str | None:
+        """The weights.pth to use for a format-"ir" Run that carries no IR weights."""
+        if model.weights or model.graph is None or not model.graph.tensors:
+            return None
+        by_name = {os.path.basename(p): p for p in model.files.values()}
+        path = model.files.get("weights") or by_name.get(WEIGHTS_PTH)
+        if path is None:
+            raise _bad("format 'ir' needs the IR weights (tensors), or the weights.pth this "
+                       "service wrote (use_kept)", "MISSING_WEIGHT", "weights")
+        return path
+
+    @staticmethod
+    def _matching_state(gen: codegen.Generated, path: str) -> dict[str, Any]:
+        import torch
+
+        state = torch.load(path, weights_only=True, map_location="cpu")
+        want = {k: tuple(np.shape(v)) for k, v in gen.state.items()}
+        have = {k: tuple(v.shape) for k, v in state.items()}
+        if want != have:
+            diff = sorted(set(want.items()) ^ set(have.items()))[:5]
+            raise ConversionError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "the kept weights.pth does not fit the code generated for this graph",
+                [Issue("KEPT_MISSING", "weights", f"state_dict entries differ: {diff}; send "
+                       "the IR weights instead")], reason="KEPT_MISSING")
+        return state
+
     def _run_ir(self, model: Model, inputs: dict[str, np.ndarray], fetch: list[str],
                 ) -> list[tuple[str, np.ndarray]]:
         if model.graph is None:
@@ -319,10 +347,18 @@ class PyTorchBackend(Converter):
         bad = [f for f in fetch if split_ref(f)[0] not in names]
         if bad:
             raise _bad(f"fetch {bad}: no such IR node", "BAD_FETCH", "fetch")
-        gen = self._generate(graph, model.weights or {}, list(fetch))
+        delivered = self._delivered_weights(model)
+        if delivered is not None:
+            # No IR weights sent: the state_dict this service wrote (FromIR, kept) holds them.
+            # The code is generated from weight shapes only, then loads that state_dict.
+            gen = self._generate(graph, _ShapeOnlyWeights(graph), list(fetch))
+            state = self._matching_state(gen, delivered)
+        else:
+            gen = self._generate(graph, model.weights or {}, list(fetch))
+            state = state_tensors(gen.state)
         workdir = model.workdir or os.getcwd()
         code_path = write_code(gen, workdir)
-        mod, net = build_model(code_path, state_tensors(gen.state))
+        mod, net = build_model(code_path, state)
         try:
             values = self._call(net, gen.inputs, inputs)
             if not fetch:
@@ -330,3 +366,21 @@ class PyTorchBackend(Converter):
             return [(f, _numpy(net.taps[make_ref(*split_ref(f))])) for f in fetch]
         finally:
             forget(mod)
+
+
+class _ShapeOnlyWeights(Mapping):
+    """IR weights as zero arrays of the right shape and dtype that take no memory: enough for
+    code generation, which only needs shapes; the values come from a state_dict."""
+
+    def __init__(self, graph: Graph):
+        self._info = graph.tensors
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        t = self._info[name]
+        return np.broadcast_to(np.zeros((), dtype=t.dtype), tuple(t.shape))
+
+    def __iter__(self):
+        return iter(self._info)
+
+    def __len__(self) -> int:
+        return len(self._info)

@@ -9,6 +9,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,14 +17,15 @@ from pathlib import Path
 import grpc
 import numpy as np
 
-from nnrosetta import __version__, wire
+from nnrosetta import __version__, shared, wire
 from nnrosetta.ir import io as ir_io
 from nnrosetta.ir.graph import Graph, split_ref
 from nnrosetta.ir.registry import run_reference
 from nnrosetta.proto import converter_pb2 as cpb
 from nnrosetta.proto import gateway_pb2 as gpb
 from nnrosetta.rpc.converter import model_chunks
-from nnrosetta.rpc.errors import ConversionError, Issue, from_rpc_error
+from nnrosetta.rpc.errors import ConversionError, Issue, from_rpc_error, issues_from_rpc_error
+from nnrosetta.rpc.server import log_event
 from nnrosetta_gateway import planner, verify
 from nnrosetta_gateway.pool import ConverterPool, Replica
 from nnrosetta_gateway.storage import Location, Storage, parse_uri
@@ -41,12 +43,13 @@ class HopRecord:
     ir_bytes: int = 0
     stream_s: float = 0.0
     files: dict[str, int] = field(default_factory=dict)
+    transport: str = "grpc"
 
     def to_dict(self) -> dict:
         d = {"service": self.step.service, "address": self.replica.address,
              "action": self.step.action, "from": self.step.from_format,
              "to": self.step.to_format, "framework_version": self.step.framework_version,
-             "seconds": round(self.seconds, 4)}
+             "seconds": round(self.seconds, 4), "transport": self.transport}
         if self.ir_bytes:
             d["ir_weight_bytes"] = self.ir_bytes
             d["stream_s"] = round(self.stream_s, 4)
@@ -74,6 +77,10 @@ class Conversion:
         self._tee: WeightTee = WeightTee(None)
         self._ir_weights_npz: str | None = None
         self._nodes: dict | None = None   # node map of self.graph, built once
+        # Files the first and last services keep for verification (ModelHeader.keep_as), so
+        # that their Runs name them instead of receiving them again; released at the end.
+        self.keep_key = "" if req.verify.skip else f"nnr-{uuid.uuid4().hex}"
+        self._kept_on: dict[str, Replica] = {}
 
     # -- events ----------------------------------------------------------------------------
     def stage(self, stage: str, message: str = "", fraction: float = -1.0, hop: int = -1):
@@ -130,7 +137,9 @@ class Conversion:
             raise ConversionError(grpc.StatusCode.INVALID_ARGUMENT, "no destination",
                                   [Issue("MISSING", "destination", "give a folder URI")])
         self.storage.check_writable(dest)
-        work = Path(tempfile.mkdtemp(prefix="nnr-gw-"))
+        # In the shared folder when there is one: services on this host then take and hand
+        # back files by path (same-host transport) instead of streaming their bytes.
+        work = Path(shared.mkdtemp("nnr-gw-") or tempfile.mkdtemp(prefix="nnr-gw-"))
         try:
             # IR weights are kept on local disk as they stream past (never in memory), for
             # the node-level checks that run the IR on the target service.
@@ -139,7 +148,16 @@ class Conversion:
                 return self._run(steps, replicas, dest, work)
         finally:
             self._tee.close()
+            self._release_kept()
             shutil.rmtree(work, ignore_errors=True)
+
+    def _release_kept(self) -> None:
+        for addr, rep in self._kept_on.items():
+            try:
+                rep.stub.Release(cpb.ReleaseRequest(key=[self.keep_key]), timeout=10)
+            except grpc.RpcError as e:   # the service drops it after its TTL anyway
+                log_event("release failed", address=addr, error=str(e.code()))
+        self._kept_on.clear()
 
     def _run(self, steps, replicas, dest: Location, work: Path) -> gpb.Result:
         req = self.req
@@ -163,16 +181,26 @@ class Conversion:
             self._check_cancel()
             hop = HopRecord(i, st, rep)
             self.hops.append(hop)
+            last = i == len(steps) - 1
+            # only the source's and the target's files are run again (verification)
+            keep = self.keep_key if (i == 0 and st.action == "ToIR") or (
+                last and st.action == "FromIR") else ""
+            hand = None
+            if _shares(rep):
+                hop.transport = "shared-folder"
+                hand = work / f"hop{i}-shared"
+                hand.mkdir()
             if st.action == "ToIR":
-                ir_stream = self._to_ir(hop, fmt, files, options)
+                if hand is not None:
+                    files = self._into_shared(files, work)
+                ir_stream = self._to_ir(hop, fmt, files, options, keep, hand)
                 files = {}
             else:
                 if ir_stream is None:
                     ir_stream = self._ir_from_files(files)
-                last = i == len(steps) - 1
                 out_dir = staging if last else work / f"hop{i}"
                 out_dir.mkdir(exist_ok=True)
-                files = self._from_ir(hop, ir_stream, options, out_dir)
+                files = self._from_ir(hop, ir_stream, options, out_dir, keep, hand)
                 ir_stream = None
             fmt = st.to_format
         if ir_stream is not None:   # the target is IR: the gateway itself is the sink
@@ -243,13 +271,35 @@ class Conversion:
             out[role] = str(self.storage.fetch(loc, folder / f"{role}-{name}", f"source.{role}"))
         return out
 
+    def _into_shared(self, files: dict[str, str], work: Path) -> dict[str, str]:
+        """Source files inside the shared folder (a hard link where possible), to send by
+        path."""
+        out = {}
+        for role, p in files.items():
+            try:
+                shared.inside(p)
+                out[role] = p
+            except shared.OutsideShared:
+                d = work / "source-shared"
+                d.mkdir(exist_ok=True)
+                dst = d / os.path.basename(p)
+                if not dst.exists():
+                    shared.link_or_copy(p, str(dst))
+                out[role] = str(dst)
+        return out
+
     def _to_ir(self, hop: HopRecord, fmt: str, files: dict[str, str],
-               options: dict[str, str]) -> Iterator[cpb.IRChunk]:
+               options: dict[str, str], keep: str = "", hand: Path | None = None,
+               ) -> Iterator[cpb.IRChunk]:
         """Start the frontend's ToIR; returns the IR stream (graph first) for the next hop.
         Progress is turned into events; the graph is kept for verification."""
         t = time.perf_counter()
         self.stage("convert", f"{hop.step.service}: {fmt} -> IR", hop=hop.index)
-        call = hop.replica.stub.ToIR(model_chunks(fmt, files, options))
+        if keep:
+            self._kept_on[hop.replica.address] = hop.replica
+        call = hop.replica.stub.ToIR(model_chunks(
+            fmt, files, options, keep_as=keep, shared_dir=str(hand) if hand else "",
+            by_path=hand is not None))
         it = iter(call)
         # Read up to the graph now so errors surface before the next hop starts.
         try:
@@ -280,7 +330,8 @@ class Conversion:
                     if kind == "tensor":
                         if t1 is None:
                             t1 = time.perf_counter()
-                        hop.ir_bytes += len(c.tensor.data)
+                        hop.ir_bytes += len(c.tensor.data) if not c.tensor.path else \
+                            wire.ref_nbytes(c.tensor)
                         self._tee.add(c.tensor)
                     if self.cancelled.is_set():
                         call.cancel()
@@ -329,7 +380,8 @@ class Conversion:
                 reason="UNSUPPORTED")
 
     def _from_ir(self, hop: HopRecord, ir_stream: Iterator[cpb.IRChunk],
-                 options: dict[str, str], out_dir: Path) -> dict[str, str]:
+                 options: dict[str, str], out_dir: Path, keep: str = "",
+                 hand: Path | None = None) -> dict[str, str]:
         t = time.perf_counter()
         if self.graph is None:  # the graph is the stream's first message
             first = next(ir_stream)
@@ -339,9 +391,20 @@ class Conversion:
         self._backend_check(hop)
         self.stage("convert", f"{hop.step.service}: IR -> {hop.step.to_format}", hop=hop.index)
 
+        if keep:
+            self._kept_on[hop.replica.address] = hop.replica
+
         def requests():
-            yield cpb.IRChunk(header=cpb.ModelHeader(format="ir", options=options))
-            yield from ir_stream
+            yield cpb.IRChunk(header=cpb.ModelHeader(format="ir", options=options,
+                                                     keep_as=keep,
+                                                     shared_dir=str(hand) if hand else ""))
+            for c in ir_stream:
+                if hand is None and c.WhichOneof("payload") == "tensor" and c.tensor.path:
+                    # the frontend shares our folder, this backend does not: send bytes
+                    for t in wire.materialize(c.tensor):
+                        yield cpb.IRChunk(tensor=t)
+                else:
+                    yield c
 
         files = wire.FileAssembler(folder=str(out_dir))
         try:
@@ -445,19 +508,43 @@ class Conversion:
 
     def _run_service(self, replica: Replica, service: str, fmt: str, files: dict[str, str],
              feeds: dict[str, np.ndarray], fetch: list[str], graph: Graph | None = None,
-             weights: Iterator[tuple[str, np.ndarray]] | None = None,
-             options: dict[str, str] | None = None,
+             weights: Callable[[], Iterator[tuple[str, np.ndarray]]] | None = None,
+             options: dict[str, str] | None = None, use_kept: bool = False,
              ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+        """Run a model on a service. With use_kept the service runs the files it kept under
+        this conversion's key (nothing but the inputs is sent; for format "ir" neither graph
+        nor weights); when it no longer holds them, the files are sent after all."""
+        if use_kept and replica.address in self._kept_on:
+            try:
+                return self._run_once(replica, service, fmt, {}, feeds, fetch, None, None,
+                                      options, self.keep_key)
+            except grpc.RpcError as e:
+                if issues_from_rpc_error(e)[0] != "KEPT_MISSING":
+                    raise from_rpc_error(e, f"{service} Run: ") from e
+                log_event("kept files missing; sending them", service=service,
+                          address=replica.address)
+        try:
+            return self._run_once(replica, service, fmt, files, feeds, fetch, graph,
+                                  weights() if weights else None, options, "")
+        except grpc.RpcError as e:
+            raise from_rpc_error(e, f"{service} Run: ") from e
+
+    def _run_once(self, replica: Replica, service: str, fmt: str, files: dict[str, str],
+                  feeds: dict[str, np.ndarray], fetch: list[str], graph: Graph | None,
+                  weights: Iterator[tuple[str, np.ndarray]] | None,
+                  options: dict[str, str] | None, use_kept: str,
+                  ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         names = {role: os.path.basename(p) for role, p in files.items()}
+        by_path = _shares(replica) and all(_in_shared(p) for p in files.values())
 
         def requests():
             yield cpb.RunChunk(header=cpb.RunHeader(
                 model=cpb.ModelHeader(format=fmt, files=names, options=options or {}),
-                fetch=fetch))
+                fetch=fetch, use_kept=use_kept))
             if graph is not None:
                 yield cpb.RunChunk(graph=graph.to_proto())
             for role, p in files.items():
-                for c in wire.path_chunks(names[role], p):
+                for c in wire.path_chunks(names[role], p, by_path=by_path):
                     yield cpb.RunChunk(file=c)
             for name, arr in feeds.items():
                 for c in wire.tensor_chunks(name, arr):
@@ -468,22 +555,20 @@ class Conversion:
 
         tensors = wire.TensorAssembler()
         info: dict[str, str] = {}
-        try:
-            for c in replica.stub.Run(requests()):
-                kind = c.WhichOneof("payload")
-                if kind == "tensor":
-                    tensors.add(c.tensor)
-                elif kind == "header":
-                    info = dict(c.header.info)
-        except grpc.RpcError as e:
-            raise from_rpc_error(e, f"{service} Run: ") from e
+        for c in replica.stub.Run(requests()):
+            kind = c.WhichOneof("payload")
+            if kind == "tensor":
+                tensors.add(c.tensor)
+            elif kind == "header":
+                info = dict(c.header.info)
         info.setdefault("service", service)
         return tensors.done, info
 
     def _run_source(self, steps, replicas, sources, feeds, fetch):
         if steps and steps[0].action == "ToIR":
-            return self._run_service(replicas[0], steps[0].service, self.req.source_format, sources,
-                             feeds, fetch, options=dict(self.req.options))
+            return self._run_service(replicas[0], steps[0].service, self.req.source_format,
+                                     sources, feeds, fetch, options=dict(self.req.options),
+                                     use_kept=True)
         # The source is IR: the NumPy reference implementation is the independent runtime.
         weights = dict(ir_io.iter_npz(sources["weights"]))
         vals = run_reference(self.graph, weights, feeds, list(dict.fromkeys(fetch)))
@@ -501,11 +586,12 @@ class Conversion:
             if not fetch:   # the delivered files, run as a user would run them
                 files = {p.name: str(p) for p in staging.iterdir()}
                 return self._run_service(replicas[-1], steps[-1].service,
-                                         self.req.target_format, files, feeds, [])
+                                         self.req.target_format, files, feeds, [],
+                                         use_kept=True)
             # intermediate values: the target service runs the IR itself (the same code
-            # generation, with taps on the fetched nodes)
+            # generation, with taps on the fetched nodes; kept: its own written weights)
             return self._run_service(replicas[-1], steps[-1].service, "ir", {}, feeds, fetch,
-                                     graph=self.graph, weights=self.ir_weights())
+                                     graph=self.graph, weights=self.ir_weights, use_kept=True)
         weights = dict(ir_io.iter_npz(staging / ir_io.WEIGHTS_NPZ))
         vals = run_reference(self.graph, weights, feeds, fetch or None)
         return vals, {"service": "gateway", "runtime": "nnrosetta IR reference (NumPy "
@@ -559,10 +645,17 @@ class WeightTee:
     def __init__(self, f):
         self.f = f
         self.index: dict[str, tuple[str, tuple[int, ...], int, int]] = {}
+        self.refs: dict[str, cpb.TensorChunk] = {}
         self._pos = 0
 
     def add(self, c: cpb.TensorChunk) -> None:
         if self.f is None:
+            return
+        if c.path:   # same-host transport: the bytes are in the shared folder already
+            ref = cpb.TensorChunk()
+            ref.CopyFrom(c)
+            self.refs[c.name] = ref
+            self.index[c.name] = ("", (), -1, 0)
             return
         if c.offset == 0:
             from nnrosetta.ir.graph import dtype_from_proto
@@ -579,11 +672,28 @@ class WeightTee:
         self.f.flush()
         with open(self.f.name, "rb") as r:
             for name, (dt, shape, start, n) in self.index.items():
+                if name in self.refs:
+                    yield name, np.asarray(wire.tensor_from_ref(self.refs[name]))
+                    continue
                 r.seek(start)
                 yield name, np.frombuffer(r.read(n), dtype=np.dtype(dt)).reshape(shape)
 
     def close(self) -> None:
         self.f = None
+
+
+def _shares(rep: Replica) -> bool:
+    """Whether this replica and the gateway share the shared folder (same-host transport)."""
+    return rep.info is not None and bool(rep.info.shared_token) and \
+        shared.sees(rep.info.shared_token)
+
+
+def _in_shared(path: str) -> bool:
+    try:
+        shared.inside(path)
+        return True
+    except shared.OutsideShared:
+        return False
 
 
 def _prepend(first, it):

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlparse
 
 import grpc
 
+from nnrosetta import shared
 from nnrosetta.rpc.errors import ConversionError, Issue
 
 
@@ -135,8 +136,8 @@ class Storage:
                 tmp = os.path.join(loc.path, f".nnrosetta-{uuid.uuid4().hex}")
                 os.mkdir(tmp)
                 try:
-                    for n in names:
-                        shutil.copyfile(staging / n, os.path.join(tmp, n))
+                    for n in names:   # a hard link when on one file system: no copy
+                        shared.link_or_copy(str(staging / n), os.path.join(tmp, n))
                     for n in names:
                         os.replace(os.path.join(tmp, n), os.path.join(loc.path, n))
                         written.append(str(loc.child(n)))

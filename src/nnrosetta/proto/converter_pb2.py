@@ -15,7 +15,7 @@ _sym_db = _symbol_database.Default()
 from nnrosetta.proto import ir_pb2 as nnrosetta_dot_proto_dot_ir__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fnnrosetta/proto/converter.proto\x12\x16nnrosetta.converter.v1\x1a\x18nnrosetta/proto/ir.proto\"\x11\n\x0f\x44\x65scribeRequest\"t\n\rCheckResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12-\n\x06issues\x18\x02 \x03(\x0b\x32\x1d.nnrosetta.converter.v1.Issue\x12(\n\x05graph\x18\x03 \x01(\x0b\x32\x19.nnrosetta.ir.v1.GraphDef\"8\n\x05Issue\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08location\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\x90\x02\n\x10\x44\x65scribeResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tframework\x18\x02 \x01(\t\x12\x19\n\x11\x66ramework_version\x18\x03 \x01(\t\x12\r\n\x05reads\x18\x04 \x03(\t\x12\x0e\n\x06writes\x18\x05 \x03(\t\x12\x15\n\rops_supported\x18\x06 \x03(\t\x12H\n\x08versions\x18\x07 \x03(\x0b\x32\x36.nnrosetta.converter.v1.DescribeResponse.VersionsEntry\x12\x0f\n\x07runtime\x18\x08 \x01(\t\x1a/\n\rVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb7\x01\n\nModelChunk\x12\x35\n\x06header\x18\x01 \x01(\x0b\x32#.nnrosetta.converter.v1.ModelHeaderH\x00\x12\x31\n\x04\x66ile\x18\x02 \x01(\x0b\x32!.nnrosetta.converter.v1.FileChunkH\x00\x12\x34\n\x08progress\x18\x03 \x01(\x0b\x32 .nnrosetta.converter.v1.ProgressH\x00\x42\t\n\x07payload\"\xfd\x01\n\x0bModelHeader\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\t\x12=\n\x05\x66iles\x18\x02 \x03(\x0b\x32..nnrosetta.converter.v1.ModelHeader.FilesEntry\x12\x41\n\x07options\x18\x03 \x03(\x0b\x32\x30.nnrosetta.converter.v1.ModelHeader.OptionsEntry\x1a,\n\nFilesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"S\n\tFileChunk\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12\x0c\n\x04last\x18\x04 \x01(\x08\x12\x0c\n\x04size\x18\x05 \x01(\x03\"\xe4\x01\n\x07IRChunk\x12*\n\x05graph\x18\x01 \x01(\x0b\x32\x19.nnrosetta.ir.v1.GraphDefH\x00\x12\x35\n\x06tensor\x18\x02 \x01(\x0b\x32#.nnrosetta.converter.v1.TensorChunkH\x00\x12\x34\n\x08progress\x18\x03 \x01(\x0b\x32 .nnrosetta.converter.v1.ProgressH\x00\x12\x35\n\x06header\x18\x04 \x01(\x0b\x32#.nnrosetta.converter.v1.ModelHeaderH\x00\x42\t\n\x07payload\"\x80\x01\n\x0bTensorChunk\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x05\x64type\x18\x02 \x01(\x0e\x32\x19.nnrosetta.ir.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\x12\x0e\n\x06offset\x18\x04 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12\x0c\n\x04last\x18\x06 \x01(\x08\"<\n\x08Progress\x12\r\n\x05stage\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x10\n\x08\x66raction\x18\x03 \x01(\x01\"\xe0\x01\n\x08RunChunk\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32!.nnrosetta.converter.v1.RunHeaderH\x00\x12\x31\n\x04\x66ile\x18\x02 \x01(\x0b\x32!.nnrosetta.converter.v1.FileChunkH\x00\x12\x35\n\x06tensor\x18\x03 \x01(\x0b\x32#.nnrosetta.converter.v1.TensorChunkH\x00\x12*\n\x05graph\x18\x04 \x01(\x0b\x32\x19.nnrosetta.ir.v1.GraphDefH\x00\x42\t\n\x07payload\"\xcc\x01\n\tRunHeader\x12\x32\n\x05model\x18\x01 \x01(\x0b\x32#.nnrosetta.converter.v1.ModelHeader\x12\r\n\x05\x66\x65tch\x18\x02 \x03(\t\x12\x39\n\x04info\x18\x03 \x03(\x0b\x32+.nnrosetta.converter.v1.RunHeader.InfoEntry\x12\x14\n\x0coutput_names\x18\x04 \x03(\t\x1a+\n\tInfoEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\xb3\x03\n\tConverter\x12]\n\x08\x44\x65scribe\x12\'.nnrosetta.converter.v1.DescribeRequest\x1a(.nnrosetta.converter.v1.DescribeResponse\x12T\n\x05\x43heck\x12\".nnrosetta.converter.v1.ModelChunk\x1a%.nnrosetta.converter.v1.CheckResponse(\x01\x12O\n\x04ToIR\x12\".nnrosetta.converter.v1.ModelChunk\x1a\x1f.nnrosetta.converter.v1.IRChunk(\x01\x30\x01\x12Q\n\x06\x46romIR\x12\x1f.nnrosetta.converter.v1.IRChunk\x1a\".nnrosetta.converter.v1.ModelChunk(\x01\x30\x01\x12M\n\x03Run\x12 .nnrosetta.converter.v1.RunChunk\x1a .nnrosetta.converter.v1.RunChunk(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fnnrosetta/proto/converter.proto\x12\x16nnrosetta.converter.v1\x1a\x18nnrosetta/proto/ir.proto\"\x1d\n\x0eReleaseRequest\x12\x0b\n\x03key\x18\x01 \x03(\t\"#\n\x0fReleaseResponse\x12\x10\n\x08released\x18\x01 \x01(\x05\"\x11\n\x0f\x44\x65scribeRequest\"t\n\rCheckResponse\x12\n\n\x02ok\x18\x01 \x01(\x08\x12-\n\x06issues\x18\x02 \x03(\x0b\x32\x1d.nnrosetta.converter.v1.Issue\x12(\n\x05graph\x18\x03 \x01(\x0b\x32\x19.nnrosetta.ir.v1.GraphDef\"8\n\x05Issue\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08location\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xa6\x02\n\x10\x44\x65scribeResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tframework\x18\x02 \x01(\t\x12\x19\n\x11\x66ramework_version\x18\x03 \x01(\t\x12\r\n\x05reads\x18\x04 \x03(\t\x12\x0e\n\x06writes\x18\x05 \x03(\t\x12\x15\n\rops_supported\x18\x06 \x03(\t\x12H\n\x08versions\x18\x07 \x03(\x0b\x32\x36.nnrosetta.converter.v1.DescribeResponse.VersionsEntry\x12\x0f\n\x07runtime\x18\x08 \x01(\t\x12\x14\n\x0cshared_token\x18\t \x01(\t\x1a/\n\rVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xb7\x01\n\nModelChunk\x12\x35\n\x06header\x18\x01 \x01(\x0b\x32#.nnrosetta.converter.v1.ModelHeaderH\x00\x12\x31\n\x04\x66ile\x18\x02 \x01(\x0b\x32!.nnrosetta.converter.v1.FileChunkH\x00\x12\x34\n\x08progress\x18\x03 \x01(\x0b\x32 .nnrosetta.converter.v1.ProgressH\x00\x42\t\n\x07payload\"\xa2\x02\n\x0bModelHeader\x12\x0e\n\x06\x66ormat\x18\x01 \x01(\t\x12=\n\x05\x66iles\x18\x02 \x03(\x0b\x32..nnrosetta.converter.v1.ModelHeader.FilesEntry\x12\x41\n\x07options\x18\x03 \x03(\x0b\x32\x30.nnrosetta.converter.v1.ModelHeader.OptionsEntry\x12\x0f\n\x07keep_as\x18\x04 \x01(\t\x12\x12\n\nshared_dir\x18\x05 \x01(\t\x1a,\n\nFilesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0cOptionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"a\n\tFileChunk\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\x12\x0c\n\x04last\x18\x04 \x01(\x08\x12\x0c\n\x04size\x18\x05 \x01(\x03\x12\x0c\n\x04path\x18\x06 \x01(\t\"\xe4\x01\n\x07IRChunk\x12*\n\x05graph\x18\x01 \x01(\x0b\x32\x19.nnrosetta.ir.v1.GraphDefH\x00\x12\x35\n\x06tensor\x18\x02 \x01(\x0b\x32#.nnrosetta.converter.v1.TensorChunkH\x00\x12\x34\n\x08progress\x18\x03 \x01(\x0b\x32 .nnrosetta.converter.v1.ProgressH\x00\x12\x35\n\x06header\x18\x04 \x01(\x0b\x32#.nnrosetta.converter.v1.ModelHeaderH\x00\x42\t\n\x07payload\"\xa3\x01\n\x0bTensorChunk\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x05\x64type\x18\x02 \x01(\x0e\x32\x19.nnrosetta.ir.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\x12\x0e\n\x06offset\x18\x04 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x05 \x01(\x0c\x12\x0c\n\x04last\x18\x06 \x01(\x08\x12\x0c\n\x04path\x18\x07 \x01(\t\x12\x13\n\x0bpath_offset\x18\x08 \x01(\x03\"<\n\x08Progress\x12\r\n\x05stage\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x10\n\x08\x66raction\x18\x03 \x01(\x01\"\xe0\x01\n\x08RunChunk\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32!.nnrosetta.converter.v1.RunHeaderH\x00\x12\x31\n\x04\x66ile\x18\x02 \x01(\x0b\x32!.nnrosetta.converter.v1.FileChunkH\x00\x12\x35\n\x06tensor\x18\x03 \x01(\x0b\x32#.nnrosetta.converter.v1.TensorChunkH\x00\x12*\n\x05graph\x18\x04 \x01(\x0b\x32\x19.nnrosetta.ir.v1.GraphDefH\x00\x42\t\n\x07payload\"\xde\x01\n\tRunHeader\x12\x32\n\x05model\x18\x01 \x01(\x0b\x32#.nnrosetta.converter.v1.ModelHeader\x12\r\n\x05\x66\x65tch\x18\x02 \x03(\t\x12\x39\n\x04info\x18\x03 \x03(\x0b\x32+.nnrosetta.converter.v1.RunHeader.InfoEntry\x12\x14\n\x0coutput_names\x18\x04 \x03(\t\x12\x10\n\x08use_kept\x18\x05 \x01(\t\x1a+\n\tInfoEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x32\x8f\x04\n\tConverter\x12]\n\x08\x44\x65scribe\x12\'.nnrosetta.converter.v1.DescribeRequest\x1a(.nnrosetta.converter.v1.DescribeResponse\x12T\n\x05\x43heck\x12\".nnrosetta.converter.v1.ModelChunk\x1a%.nnrosetta.converter.v1.CheckResponse(\x01\x12O\n\x04ToIR\x12\".nnrosetta.converter.v1.ModelChunk\x1a\x1f.nnrosetta.converter.v1.IRChunk(\x01\x30\x01\x12Q\n\x06\x46romIR\x12\x1f.nnrosetta.converter.v1.IRChunk\x1a\".nnrosetta.converter.v1.ModelChunk(\x01\x30\x01\x12M\n\x03Run\x12 .nnrosetta.converter.v1.RunChunk\x1a .nnrosetta.converter.v1.RunChunk(\x01\x30\x01\x12Z\n\x07Release\x12&.nnrosetta.converter.v1.ReleaseRequest\x1a\'.nnrosetta.converter.v1.ReleaseResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -30,38 +30,42 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['_MODELHEADER_OPTIONSENTRY']._serialized_options = b'8\001'
   _globals['_RUNHEADER_INFOENTRY']._options = None
   _globals['_RUNHEADER_INFOENTRY']._serialized_options = b'8\001'
-  _globals['_DESCRIBEREQUEST']._serialized_start=85
-  _globals['_DESCRIBEREQUEST']._serialized_end=102
-  _globals['_CHECKRESPONSE']._serialized_start=104
-  _globals['_CHECKRESPONSE']._serialized_end=220
-  _globals['_ISSUE']._serialized_start=222
-  _globals['_ISSUE']._serialized_end=278
-  _globals['_DESCRIBERESPONSE']._serialized_start=281
-  _globals['_DESCRIBERESPONSE']._serialized_end=553
-  _globals['_DESCRIBERESPONSE_VERSIONSENTRY']._serialized_start=506
-  _globals['_DESCRIBERESPONSE_VERSIONSENTRY']._serialized_end=553
-  _globals['_MODELCHUNK']._serialized_start=556
-  _globals['_MODELCHUNK']._serialized_end=739
-  _globals['_MODELHEADER']._serialized_start=742
-  _globals['_MODELHEADER']._serialized_end=995
-  _globals['_MODELHEADER_FILESENTRY']._serialized_start=903
-  _globals['_MODELHEADER_FILESENTRY']._serialized_end=947
-  _globals['_MODELHEADER_OPTIONSENTRY']._serialized_start=949
-  _globals['_MODELHEADER_OPTIONSENTRY']._serialized_end=995
-  _globals['_FILECHUNK']._serialized_start=997
-  _globals['_FILECHUNK']._serialized_end=1080
-  _globals['_IRCHUNK']._serialized_start=1083
-  _globals['_IRCHUNK']._serialized_end=1311
-  _globals['_TENSORCHUNK']._serialized_start=1314
-  _globals['_TENSORCHUNK']._serialized_end=1442
-  _globals['_PROGRESS']._serialized_start=1444
-  _globals['_PROGRESS']._serialized_end=1504
-  _globals['_RUNCHUNK']._serialized_start=1507
-  _globals['_RUNCHUNK']._serialized_end=1731
-  _globals['_RUNHEADER']._serialized_start=1734
-  _globals['_RUNHEADER']._serialized_end=1938
-  _globals['_RUNHEADER_INFOENTRY']._serialized_start=1895
-  _globals['_RUNHEADER_INFOENTRY']._serialized_end=1938
-  _globals['_CONVERTER']._serialized_start=1941
-  _globals['_CONVERTER']._serialized_end=2376
+  _globals['_RELEASEREQUEST']._serialized_start=85
+  _globals['_RELEASEREQUEST']._serialized_end=114
+  _globals['_RELEASERESPONSE']._serialized_start=116
+  _globals['_RELEASERESPONSE']._serialized_end=151
+  _globals['_DESCRIBEREQUEST']._serialized_start=153
+  _globals['_DESCRIBEREQUEST']._serialized_end=170
+  _globals['_CHECKRESPONSE']._serialized_start=172
+  _globals['_CHECKRESPONSE']._serialized_end=288
+  _globals['_ISSUE']._serialized_start=290
+  _globals['_ISSUE']._serialized_end=346
+  _globals['_DESCRIBERESPONSE']._serialized_start=349
+  _globals['_DESCRIBERESPONSE']._serialized_end=643
+  _globals['_DESCRIBERESPONSE_VERSIONSENTRY']._serialized_start=596
+  _globals['_DESCRIBERESPONSE_VERSIONSENTRY']._serialized_end=643
+  _globals['_MODELCHUNK']._serialized_start=646
+  _globals['_MODELCHUNK']._serialized_end=829
+  _globals['_MODELHEADER']._serialized_start=832
+  _globals['_MODELHEADER']._serialized_end=1122
+  _globals['_MODELHEADER_FILESENTRY']._serialized_start=1030
+  _globals['_MODELHEADER_FILESENTRY']._serialized_end=1074
+  _globals['_MODELHEADER_OPTIONSENTRY']._serialized_start=1076
+  _globals['_MODELHEADER_OPTIONSENTRY']._serialized_end=1122
+  _globals['_FILECHUNK']._serialized_start=1124
+  _globals['_FILECHUNK']._serialized_end=1221
+  _globals['_IRCHUNK']._serialized_start=1224
+  _globals['_IRCHUNK']._serialized_end=1452
+  _globals['_TENSORCHUNK']._serialized_start=1455
+  _globals['_TENSORCHUNK']._serialized_end=1618
+  _globals['_PROGRESS']._serialized_start=1620
+  _globals['_PROGRESS']._serialized_end=1680
+  _globals['_RUNCHUNK']._serialized_start=1683
+  _globals['_RUNCHUNK']._serialized_end=1907
+  _globals['_RUNHEADER']._serialized_start=1910
+  _globals['_RUNHEADER']._serialized_end=2132
+  _globals['_RUNHEADER_INFOENTRY']._serialized_start=2089
+  _globals['_RUNHEADER_INFOENTRY']._serialized_end=2132
+  _globals['_CONVERTER']._serialized_start=2135
+  _globals['_CONVERTER']._serialized_end=2662
 # @@protoc_insertion_point(module_scope)

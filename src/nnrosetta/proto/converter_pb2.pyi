@@ -6,6 +6,18 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ReleaseRequest(_message.Message):
+    __slots__ = ("key",)
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    key: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, key: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ReleaseResponse(_message.Message):
+    __slots__ = ("released",)
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    released: int
+    def __init__(self, released: _Optional[int] = ...) -> None: ...
+
 class DescribeRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
@@ -31,7 +43,7 @@ class Issue(_message.Message):
     def __init__(self, code: _Optional[str] = ..., location: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class DescribeResponse(_message.Message):
-    __slots__ = ("name", "framework", "framework_version", "reads", "writes", "ops_supported", "versions", "runtime")
+    __slots__ = ("name", "framework", "framework_version", "reads", "writes", "ops_supported", "versions", "runtime", "shared_token")
     class VersionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -47,6 +59,7 @@ class DescribeResponse(_message.Message):
     OPS_SUPPORTED_FIELD_NUMBER: _ClassVar[int]
     VERSIONS_FIELD_NUMBER: _ClassVar[int]
     RUNTIME_FIELD_NUMBER: _ClassVar[int]
+    SHARED_TOKEN_FIELD_NUMBER: _ClassVar[int]
     name: str
     framework: str
     framework_version: str
@@ -55,7 +68,8 @@ class DescribeResponse(_message.Message):
     ops_supported: _containers.RepeatedScalarFieldContainer[str]
     versions: _containers.ScalarMap[str, str]
     runtime: str
-    def __init__(self, name: _Optional[str] = ..., framework: _Optional[str] = ..., framework_version: _Optional[str] = ..., reads: _Optional[_Iterable[str]] = ..., writes: _Optional[_Iterable[str]] = ..., ops_supported: _Optional[_Iterable[str]] = ..., versions: _Optional[_Mapping[str, str]] = ..., runtime: _Optional[str] = ...) -> None: ...
+    shared_token: str
+    def __init__(self, name: _Optional[str] = ..., framework: _Optional[str] = ..., framework_version: _Optional[str] = ..., reads: _Optional[_Iterable[str]] = ..., writes: _Optional[_Iterable[str]] = ..., ops_supported: _Optional[_Iterable[str]] = ..., versions: _Optional[_Mapping[str, str]] = ..., runtime: _Optional[str] = ..., shared_token: _Optional[str] = ...) -> None: ...
 
 class ModelChunk(_message.Message):
     __slots__ = ("header", "file", "progress")
@@ -68,7 +82,7 @@ class ModelChunk(_message.Message):
     def __init__(self, header: _Optional[_Union[ModelHeader, _Mapping]] = ..., file: _Optional[_Union[FileChunk, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ...) -> None: ...
 
 class ModelHeader(_message.Message):
-    __slots__ = ("format", "files", "options")
+    __slots__ = ("format", "files", "options", "keep_as", "shared_dir")
     class FilesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -86,24 +100,30 @@ class ModelHeader(_message.Message):
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     FILES_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    KEEP_AS_FIELD_NUMBER: _ClassVar[int]
+    SHARED_DIR_FIELD_NUMBER: _ClassVar[int]
     format: str
     files: _containers.ScalarMap[str, str]
     options: _containers.ScalarMap[str, str]
-    def __init__(self, format: _Optional[str] = ..., files: _Optional[_Mapping[str, str]] = ..., options: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    keep_as: str
+    shared_dir: str
+    def __init__(self, format: _Optional[str] = ..., files: _Optional[_Mapping[str, str]] = ..., options: _Optional[_Mapping[str, str]] = ..., keep_as: _Optional[str] = ..., shared_dir: _Optional[str] = ...) -> None: ...
 
 class FileChunk(_message.Message):
-    __slots__ = ("name", "offset", "data", "last", "size")
+    __slots__ = ("name", "offset", "data", "last", "size", "path")
     NAME_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     LAST_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
     name: str
     offset: int
     data: bytes
     last: bool
     size: int
-    def __init__(self, name: _Optional[str] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., last: bool = ..., size: _Optional[int] = ...) -> None: ...
+    path: str
+    def __init__(self, name: _Optional[str] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., last: bool = ..., size: _Optional[int] = ..., path: _Optional[str] = ...) -> None: ...
 
 class IRChunk(_message.Message):
     __slots__ = ("graph", "tensor", "progress", "header")
@@ -118,20 +138,24 @@ class IRChunk(_message.Message):
     def __init__(self, graph: _Optional[_Union[_ir_pb2.GraphDef, _Mapping]] = ..., tensor: _Optional[_Union[TensorChunk, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., header: _Optional[_Union[ModelHeader, _Mapping]] = ...) -> None: ...
 
 class TensorChunk(_message.Message):
-    __slots__ = ("name", "dtype", "shape", "offset", "data", "last")
+    __slots__ = ("name", "dtype", "shape", "offset", "data", "last", "path", "path_offset")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DTYPE_FIELD_NUMBER: _ClassVar[int]
     SHAPE_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     DATA_FIELD_NUMBER: _ClassVar[int]
     LAST_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    PATH_OFFSET_FIELD_NUMBER: _ClassVar[int]
     name: str
     dtype: _ir_pb2.DataType
     shape: _containers.RepeatedScalarFieldContainer[int]
     offset: int
     data: bytes
     last: bool
-    def __init__(self, name: _Optional[str] = ..., dtype: _Optional[_Union[_ir_pb2.DataType, str]] = ..., shape: _Optional[_Iterable[int]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., last: bool = ...) -> None: ...
+    path: str
+    path_offset: int
+    def __init__(self, name: _Optional[str] = ..., dtype: _Optional[_Union[_ir_pb2.DataType, str]] = ..., shape: _Optional[_Iterable[int]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., last: bool = ..., path: _Optional[str] = ..., path_offset: _Optional[int] = ...) -> None: ...
 
 class Progress(_message.Message):
     __slots__ = ("stage", "message", "fraction")
@@ -156,7 +180,7 @@ class RunChunk(_message.Message):
     def __init__(self, header: _Optional[_Union[RunHeader, _Mapping]] = ..., file: _Optional[_Union[FileChunk, _Mapping]] = ..., tensor: _Optional[_Union[TensorChunk, _Mapping]] = ..., graph: _Optional[_Union[_ir_pb2.GraphDef, _Mapping]] = ...) -> None: ...
 
 class RunHeader(_message.Message):
-    __slots__ = ("model", "fetch", "info", "output_names")
+    __slots__ = ("model", "fetch", "info", "output_names", "use_kept")
     class InfoEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -168,8 +192,10 @@ class RunHeader(_message.Message):
     FETCH_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_NAMES_FIELD_NUMBER: _ClassVar[int]
+    USE_KEPT_FIELD_NUMBER: _ClassVar[int]
     model: ModelHeader
     fetch: _containers.RepeatedScalarFieldContainer[str]
     info: _containers.ScalarMap[str, str]
     output_names: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, model: _Optional[_Union[ModelHeader, _Mapping]] = ..., fetch: _Optional[_Iterable[str]] = ..., info: _Optional[_Mapping[str, str]] = ..., output_names: _Optional[_Iterable[str]] = ...) -> None: ...
+    use_kept: str
+    def __init__(self, model: _Optional[_Union[ModelHeader, _Mapping]] = ..., fetch: _Optional[_Iterable[str]] = ..., info: _Optional[_Mapping[str, str]] = ..., output_names: _Optional[_Iterable[str]] = ..., use_kept: _Optional[str] = ...) -> None: ...

@@ -39,6 +39,11 @@ class ConverterStub(object):
                 request_serializer=nnrosetta_dot_proto_dot_converter__pb2.RunChunk.SerializeToString,
                 response_deserializer=nnrosetta_dot_proto_dot_converter__pb2.RunChunk.FromString,
                 )
+        self.Release = channel.unary_unary(
+                '/nnrosetta.converter.v1.Converter/Release',
+                request_serializer=nnrosetta_dot_proto_dot_converter__pb2.ReleaseRequest.SerializeToString,
+                response_deserializer=nnrosetta_dot_proto_dot_converter__pb2.ReleaseResponse.FromString,
+                )
 
 
 class ConverterServicer(object):
@@ -80,6 +85,13 @@ class ConverterServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Release(self, request, context):
+        """Drops what a caller asked the service to keep (ModelHeader.keep_as) before its TTL ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConverterServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -107,6 +119,11 @@ def add_ConverterServicer_to_server(servicer, server):
                     servicer.Run,
                     request_deserializer=nnrosetta_dot_proto_dot_converter__pb2.RunChunk.FromString,
                     response_serializer=nnrosetta_dot_proto_dot_converter__pb2.RunChunk.SerializeToString,
+            ),
+            'Release': grpc.unary_unary_rpc_method_handler(
+                    servicer.Release,
+                    request_deserializer=nnrosetta_dot_proto_dot_converter__pb2.ReleaseRequest.FromString,
+                    response_serializer=nnrosetta_dot_proto_dot_converter__pb2.ReleaseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -200,5 +217,22 @@ class Converter(object):
         return grpc.experimental.stream_stream(request_iterator, target, '/nnrosetta.converter.v1.Converter/Run',
             nnrosetta_dot_proto_dot_converter__pb2.RunChunk.SerializeToString,
             nnrosetta_dot_proto_dot_converter__pb2.RunChunk.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Release(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/nnrosetta.converter.v1.Converter/Release',
+            nnrosetta_dot_proto_dot_converter__pb2.ReleaseRequest.SerializeToString,
+            nnrosetta_dot_proto_dot_converter__pb2.ReleaseResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

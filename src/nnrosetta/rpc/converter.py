@@ -31,12 +31,13 @@ from typing import Any
 import grpc
 import numpy as np
 
-from nnrosetta import wire
+from nnrosetta import shared, wire
 from nnrosetta.ir import io as ir_io
 from nnrosetta.ir.graph import Graph
 from nnrosetta.proto import converter_pb2 as pb
 from nnrosetta.proto import converter_pb2_grpc as pb_grpc
 from nnrosetta.rpc.errors import ConversionError, Issue, abort
+from nnrosetta.rpc.kept import KeptStore, check_key
 from nnrosetta.rpc.server import Service, log, log_event, setup_logging
 
 
@@ -63,6 +64,9 @@ class Model:
     graph: Graph | None = None
     weights: dict[str, np.ndarray] | None = None
     workdir: str = ""
+    keep_as: str = ""                                      # ModelHeader.keep_as
+    shared_dir: str = ""                                   # ModelHeader.shared_dir
+    kept: Any = None                   # the KeptStore entry a Run reads its files from
 
 
 class Converter:
@@ -113,7 +117,8 @@ def receive_model(chunks: Iterable[pb.ModelChunk], workdir: str) -> Model:
 
 
 def _model_from_header(h: pb.ModelHeader, files: wire.FileAssembler, workdir: str) -> Model:
-    model = Model(format=h.format, options=dict(h.options), workdir=workdir)
+    model = Model(format=h.format, options=dict(h.options), workdir=workdir, keep_as=h.keep_as,
+                  shared_dir=h.shared_dir)
     missing = []
     for role, fname in h.files.items():
         if fname not in files.paths:
@@ -133,19 +138,58 @@ def _model_from_header(h: pb.ModelHeader, files: wire.FileAssembler, workdir: st
 
 
 def model_chunks(format: str, files: dict[str, str], options: dict[str, str] | None = None,
+                 keep_as: str = "", shared_dir: str = "", by_path: bool = False,
                  ) -> Iterator[pb.ModelChunk]:
-    """A model's files (role -> local path) as a chunk stream: the client side of the above."""
+    """A model's files (role -> local path) as a chunk stream: the client side of the above.
+    by_path: send references to the files (they must lie in the shared folder)."""
     names = {role: os.path.basename(p) for role, p in files.items()}
-    yield pb.ModelChunk(header=pb.ModelHeader(format=format, files=names, options=options or {}))
+    yield pb.ModelChunk(header=pb.ModelHeader(format=format, files=names, options=options or {},
+                                              keep_as=keep_as, shared_dir=shared_dir))
     for role, path in files.items():
-        for c in wire.path_chunks(names[role], path):
+        for c in wire.path_chunks(names[role], path, by_path=by_path):
             yield pb.ModelChunk(file=c)
 
 
+def caller_folder(path: str) -> str:
+    """A ModelHeader.shared_dir, checked: an existing folder inside our shared folder."""
+    try:
+        real = shared.inside(path)
+    except shared.OutsideShared as e:
+        raise _bad(str(e), "BAD_SHARED_DIR", "shared_dir") from e
+    if not os.path.isdir(real):
+        raise _bad(f"shared_dir {path!r} is not a folder", "BAD_SHARED_DIR", "shared_dir")
+    return real
+
+
+class _RefWriter:
+    """Writes tensors one after another into one file in the caller's shared folder and
+    returns reference chunks (same-host transport for ToIR's weights)."""
+
+    def __init__(self, folder: str):
+        fd, self.path = tempfile.mkstemp(prefix="ir-weights-", suffix=".bin", dir=folder)
+        self.f = os.fdopen(fd, "wb")
+        self.pos = 0
+
+    def add(self, name: str, arr: np.ndarray) -> pb.TensorChunk:
+        arr = np.ascontiguousarray(arr)
+        if arr.dtype.byteorder == ">":
+            arr = arr.astype(arr.dtype.newbyteorder("<"))
+        start = self.pos
+        if arr.nbytes:
+            self.f.write(memoryview(arr.reshape(-1).view(np.uint8)))
+            self.f.flush()
+        self.pos += arr.nbytes
+        return wire.tensor_ref_chunk(name, arr.dtype, arr.shape, self.path, start)
+
+    def close(self) -> None:
+        self.f.close()
+
+
 class ConverterServicer(pb_grpc.ConverterServicer):
-    def __init__(self, conv: Converter, ready):
+    def __init__(self, conv: Converter, ready, kept: KeptStore | None = None):
         self.conv = conv
         self.ready = ready
+        self.kept = kept if kept is not None else KeptStore()
 
     # -- helpers ---------------------------------------------------------------------------
     def _wait_ready(self, context) -> None:
@@ -180,7 +224,8 @@ class ConverterServicer(pb_grpc.ConverterServicer):
             name=self.conv.name, framework=d["framework"],
             framework_version=d["framework_version"], reads=d.get("reads", []),
             writes=d.get("writes", []), ops_supported=sorted(d.get("ops_supported", [])),
-            versions=d.get("versions", {}), runtime=d.get("runtime", ""))
+            versions=d.get("versions", {}), runtime=d.get("runtime", ""),
+            shared_token=shared.token())
 
     def Check(self, request_iterator, context):
         self._wait_ready(context)
@@ -201,9 +246,16 @@ class ConverterServicer(pb_grpc.ConverterServicer):
     def ToIR(self, request_iterator, context):
         self._wait_ready(context)
         wd = tempfile.mkdtemp(prefix="nnr-toir-")
+        refs = None
         try:
             model = self._guard(context, "ToIR.receive",
                                 lambda: receive_model(request_iterator, wd))
+            if model.keep_as:
+                self._guard(context, "ToIR.keep", lambda: check_key(model.keep_as))
+            if model.shared_dir:
+                folder = self._guard(context, "ToIR.shared",
+                                     lambda: caller_folder(model.shared_dir))
+                refs = _RefWriter(folder)
             gen = self.conv.to_ir(model)
             sent_graph = False
             while True:
@@ -219,18 +271,39 @@ class ConverterServicer(pb_grpc.ConverterServicer):
                     name, arr = item
                     if not sent_graph:
                         raise RuntimeError("converter yielded a tensor before the graph")
+                    if refs is not None:
+                        yield pb.IRChunk(tensor=refs.add(name, arr))
+                        continue
                     for c in wire.tensor_chunks(name, arr):
                         yield pb.IRChunk(tensor=c)
+            if refs is not None:
+                refs.close()
+            if model.keep_as:   # the source files stay for a later Run
+                self.kept.put(model.keep_as, wd, model.files, model.names, model.format)
+                wd = ""
         finally:
-            shutil.rmtree(wd, ignore_errors=True)
+            if refs is not None:
+                refs.close()
+            if wd:
+                shutil.rmtree(wd, ignore_errors=True)
 
     def FromIR(self, request_iterator, context):
         self._wait_ready(context)
         wd = tempfile.mkdtemp(prefix="nnr-fromir-")
         try:
+            header = pb.ModelHeader()
             graph, weights, options = self._guard(
-                context, "FromIR.receive", lambda: receive_ir(request_iterator))
+                context, "FromIR.receive", lambda: receive_ir(request_iterator, header))
+            if header.keep_as:
+                self._guard(context, "FromIR.keep", lambda: check_key(header.keep_as))
+            by_path = bool(header.shared_dir)
+            if by_path:   # write where the caller can take the files without a copy
+                folder = self._guard(context, "FromIR.shared",
+                                     lambda: caller_folder(header.shared_dir))
+                shutil.rmtree(wd, ignore_errors=True)
+                wd = tempfile.mkdtemp(prefix="nnr-fromir-", dir=folder)
             gen = self.conv.from_ir(graph, weights, options, wd)
+            written: dict[str, str] = {}
             while True:
                 item = self._guard(context, "FromIR", lambda: next(gen, StopIteration))
                 if item is StopIteration:
@@ -239,32 +312,59 @@ class ConverterServicer(pb_grpc.ConverterServicer):
                     yield pb.ModelChunk(progress=item.to_proto())
                 else:
                     fname, path = item
-                    for c in wire.path_chunks(fname, path):
+                    written[fname] = path
+                    for c in wire.path_chunks(fname, path, by_path=by_path):
                         yield pb.ModelChunk(file=c)
+            del weights
+            if header.keep_as:   # the written files (and the graph) stay for a later Run
+                gdir = os.path.join(wd, ".nnrosetta-ir")
+                os.makedirs(gdir, exist_ok=True)
+                gpb_path = os.path.join(gdir, ir_io.GRAPH_PB)
+                with open(gpb_path, "wb") as f:
+                    f.write(graph.to_proto().SerializeToString())
+                self.kept.put(header.keep_as, wd, written, {n: n for n in written},
+                              graph_pb=gpb_path)
+                wd = ""
+            elif by_path:
+                wd = ""   # in the caller's folder: the caller may still be taking the files
         finally:
-            shutil.rmtree(wd, ignore_errors=True)
+            if wd:
+                shutil.rmtree(wd, ignore_errors=True)
 
     def Run(self, request_iterator, context):
         self._wait_ready(context)
         wd = tempfile.mkdtemp(prefix="nnr-run-")
+        entry = None
         try:
             model, inputs, fetch = self._guard(
-                context, "Run.receive", lambda: receive_run(request_iterator, wd))
+                context, "Run.receive",
+                lambda: receive_run(request_iterator, wd, self.kept))
+            entry = model.kept
             t0 = time.perf_counter()
             outputs, info = self._guard(context, "Run",
                                         lambda: self.conv.run(model, inputs, fetch))
             info = {**info, "run_s": f"{time.perf_counter() - t0:.4f}"}
+            if entry is not None:
+                info["model_files"] = "kept"
             for name, arr in outputs:
                 for c in wire.tensor_chunks(name, np.asarray(arr)):
                     yield pb.RunChunk(tensor=c)
             yield pb.RunChunk(header=pb.RunHeader(info=info,
                                                   output_names=[n for n, _ in outputs]))
         finally:
+            if entry is not None:
+                self.kept.release_use(entry)
             shutil.rmtree(wd, ignore_errors=True)
 
+    def Release(self, request, context):
+        n = self.kept.release(list(request.key))
+        log_event("rpc", method="Release", keys=len(request.key), released=n)
+        return pb.ReleaseResponse(released=n)
 
-def receive_ir(chunks: Iterable[pb.IRChunk]) -> tuple[Graph, dict[str, np.ndarray],
-                                                      dict[str, str]]:
+
+def receive_ir(chunks: Iterable[pb.IRChunk], header: pb.ModelHeader | None = None,
+               ) -> tuple[Graph, dict[str, np.ndarray], dict[str, str]]:
+    """Reassemble an IR stream; the optional header message is copied into ``header``."""
     graph = None
     options: dict[str, str] = {}
     tensors = wire.TensorAssembler()
@@ -272,6 +372,8 @@ def receive_ir(chunks: Iterable[pb.IRChunk]) -> tuple[Graph, dict[str, np.ndarra
         kind = c.WhichOneof("payload")
         if kind == "header":
             options = dict(c.header.options)
+            if header is not None:
+                header.CopyFrom(c.header)
         elif kind == "graph":
             graph = Graph.from_proto(c.graph)
         elif kind == "tensor":
@@ -293,8 +395,11 @@ def receive_ir(chunks: Iterable[pb.IRChunk]) -> tuple[Graph, dict[str, np.ndarra
     return graph, tensors.done, options
 
 
-def receive_run(chunks: Iterable[pb.RunChunk], workdir: str,
+def receive_run(chunks: Iterable[pb.RunChunk], workdir: str, kept: KeptStore | None = None,
                 ) -> tuple[Model, dict[str, np.ndarray], list[str]]:
+    """Reassemble a Run request. With ``use_kept`` the model's files (and for format "ir" the
+    graph, when none is sent) come from the kept store; ``model.kept`` holds the entry, which
+    the caller must hand back with ``kept.release_use``."""
     it = iter(chunks)
     first = next(it, None)
     if first is None or first.WhichOneof("payload") != "header":
@@ -314,7 +419,20 @@ def receive_run(chunks: Iterable[pb.RunChunk], workdir: str,
                 graph = Graph.from_proto(c.graph)
         except wire.ChunkError as e:
             raise _bad(str(e), "BAD_CHUNK") from e
-    model = _model_from_header(h.model, files, workdir)
+    if h.use_kept:
+        if kept is None:
+            raise _bad("this service keeps no files", "KEPT_MISSING", "use_kept")
+        entry = kept.acquire(h.use_kept)
+        model = Model(format=h.model.format, options=dict(h.model.options), workdir=workdir,
+                      files=dict(entry.files), names=dict(entry.names), kept=entry)
+        if model.format == "ir" and graph is None and entry.graph_pb:
+            try:
+                model.graph = ir_io.read_graph(entry.graph_pb)
+            except Exception:
+                kept.release_use(entry)
+                raise
+    else:
+        model = _model_from_header(h.model, files, workdir)
     feeds = dict(tensors.done)
     if model.format == "ir":
         if graph is not None:
