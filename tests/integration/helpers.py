@@ -42,6 +42,7 @@ def opencv_forward(prototxt: Path, caffemodel: Path, feeds: dict[str, np.ndarray
     net = cv2.dnn.readNetFromCaffe(str(prototxt), str(caffemodel))
     net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
     net.enableFusion(False)
+    net.enableWinograd(False)   # as the service does: direct convolutions
     for name, x in feeds.items():
         net.setInput(x, name)
     outs = net.forward(layers)

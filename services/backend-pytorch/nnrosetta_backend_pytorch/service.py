@@ -34,6 +34,7 @@ from nnrosetta.ir.graph import Graph, make_ref, split_ref
 from nnrosetta.rpc.converter import Converter, Model, Progress
 from nnrosetta.rpc.errors import ConversionError, Issue
 from nnrosetta_backend_pytorch import codegen, emitters
+from nnrosetta_backend_pytorch.frugal import free_dead_locals
 
 MODEL_PY = "model.py"
 WEIGHTS_PTH = "weights.pth"
@@ -54,10 +55,11 @@ def _bad(msg: str, code: str = "BAD_REQUEST", location: str = "") -> ConversionE
                            reason=code)
 
 
-def import_generated(path: str) -> Any:
+def import_generated(path: str, frugal: bool = False) -> Any:
     """Import a model.py that this service generated (see the module docstring: Run only ever
     receives our own generated code). The module stays in sys.modules under a unique name so
-    that TorchScript can read its source; ``forget`` removes it."""
+    that TorchScript can read its source; ``forget`` removes it. frugal: compile forward with
+    each activation freed after its last use (frugal.py; for inference runs, not TorchScript)."""
     name = f"nnrosetta_generated_{uuid.uuid4().hex}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
@@ -65,7 +67,12 @@ def import_generated(path: str) -> Any:
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
     try:
-        spec.loader.exec_module(mod)
+        if frugal:
+            with open(path, encoding="utf-8") as f:
+                tree = free_dead_locals(f.read())
+            exec(compile(tree, path, "exec"), mod.__dict__)  # noqa: S102 - our own code
+        else:
+            spec.loader.exec_module(mod)
     except Exception:
         sys.modules.pop(name, None)
         raise
@@ -92,11 +99,12 @@ def write_code(gen: codegen.Generated, workdir: str) -> str:
     return path
 
 
-def build_model(code_path: str, state: dict[str, Any]) -> tuple[Any, Any]:
+def build_model(code_path: str, state: dict[str, Any], frugal: bool = False,
+                ) -> tuple[Any, Any]:
     """Import model.py, instantiate Model, load the state_dict strictly; eval mode."""
     import torch
 
-    mod = import_generated(code_path)
+    mod = import_generated(code_path, frugal)
     # Build on the meta device and adopt the loaded tensors (assign=True): no randomly
     # initialised copy of every parameter that load_state_dict would then overwrite.
     with torch.device("meta"):
@@ -254,7 +262,7 @@ class PyTorchBackend(Converter):
                 if role not in model.files:
                     raise _bad(f"use=eager needs the {role!r} file", "MISSING_FILE", role)
             state = torch.load(model.files["weights"], weights_only=True, map_location="cpu")
-            mod, net = build_model(model.files["code"], state)
+            mod, net = build_model(model.files["code"], state, frugal=True)
             try:
                 names_in, names_out = list(mod.INPUTS), list(mod.OUTPUTS)
                 values = self._call(net, names_in, inputs)
@@ -358,7 +366,7 @@ class PyTorchBackend(Converter):
             state = state_tensors(gen.state)
         workdir = model.workdir or os.getcwd()
         code_path = write_code(gen, workdir)
-        mod, net = build_model(code_path, state)
+        mod, net = build_model(code_path, state, frugal=True)
         try:
             values = self._call(net, gen.inputs, inputs)
             if not fetch:

@@ -77,6 +77,9 @@ def run_opencv(prototxt: str, caffemodel: str, spec: NetSpec, inputs: dict[str, 
                               [Issue("RUNTIME_LOAD", os.path.basename(prototxt),
                                      str(e).strip().splitlines()[-1])]) from e
     net.enableFusion(False)
+    # Winograd keeps a transformed copy of every 3x3 kernel (VGG-16: +360 MB at peak) and
+    # rounds differently from a direct convolution; the reference runtime wants neither.
+    net.enableWinograd(False)
     net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
     net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
     names = set(net.getLayerNames())

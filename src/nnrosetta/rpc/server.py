@@ -42,6 +42,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
+def return_memory_to_os() -> None:
+    """glibc keeps freed large blocks in the heap once its mmap threshold has grown (it grows
+    after the first large free), so a service that converted a big model kept that RSS until
+    it exited. Fixed thresholds make large blocks come from mmap and go back on free.
+    NNROSETTA_MALLOC_DEFAULTS=1 keeps glibc's behaviour."""
+    if os.environ.get("NNROSETTA_MALLOC_DEFAULTS") == "1" or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 256 * 1024)
+        libc.mallopt(m_trim_threshold, 1024 * 1024)
+    except (OSError, AttributeError):   # not glibc (musl): nothing to tune
+        pass
+
+
 def setup_logging(service: str) -> None:
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
@@ -70,6 +89,7 @@ class Service:
         """credentials: None reads NNROSETTA_TLS_* (plaintext when unset); health_port: None
         reads NNROSETTA_HEALTH_PORT (no second port when unset)."""
         self.name = name
+        return_memory_to_os()
         self.tls = credentials is not None
         if credentials is None:
             credentials = security.server_credentials()
