@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,11 @@ class Conversion:
         # that their Runs name them instead of receiving them again; released at the end.
         self.keep_key = "" if req.verify.skip else f"nnr-{uuid.uuid4().hex}"
         self._kept_on: dict[str, Replica] = {}
+        # The source model's verification Run starts as soon as ToIR is done, beside the
+        # backend's work (it depends on nothing the backend does).
+        self._ctx: tuple | None = None          # (steps, replicas, sources) of this run
+        self._source_run: Future | None = None
+        self._pool: ThreadPoolExecutor | None = None
 
     # -- events ----------------------------------------------------------------------------
     def stage(self, stage: str, message: str = "", fraction: float = -1.0, hop: int = -1):
@@ -147,6 +153,8 @@ class Conversion:
                 self._tee = WeightTee(tee)
                 return self._run(steps, replicas, dest, work)
         finally:
+            if self._pool is not None:   # never leave a Run behind on the kept files
+                self._pool.shutdown(wait=True, cancel_futures=True)
             self._tee.close()
             self._release_kept()
             shutil.rmtree(work, ignore_errors=True)
@@ -171,6 +179,7 @@ class Conversion:
         staging = work / "out"
         staging.mkdir()
         options = dict(req.options)
+        self._ctx = (steps, replicas, sources)
         files: dict[str, str] = dict(sources)   # role -> local path of the current model
         fmt = req.source_format
         ir_stream: Iterator[cpb.IRChunk] | None = None
@@ -337,6 +346,8 @@ class Conversion:
                         call.cancel()
                         return
                     yield c
+                if hop.index == 0:
+                    self._start_source_run()
             except grpc.RpcError as e:
                 self._downstream_error = from_rpc_error(e, f"{hop.step.service} ToIR: ")
                 raise
@@ -448,27 +459,48 @@ class Conversion:
                 "weights": str(staging / ir_io.WEIGHTS_NPZ)}
 
     # -- verification ----------------------------------------------------------------------
-    def _verify(self, steps, replicas, sources: dict[str, str], staging: Path) -> dict:
-        req = self.req
+    def _verify_inputs(self) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
+        """The generated inputs, the graph outputs, and the inputs of final Softmax nodes (a
+        softmax over many classes hides errors, so its input is compared too)."""
         g = self.graph
-        tol = req.verify.tolerance or verify.DEFAULT_TOLERANCE
-        seed = req.verify.seed or 0
-        feeds = verify.make_inputs(g, seed)
+        feeds = verify.make_inputs(g, self.req.verify.seed or 0)
         outs = g.output_refs()
         nodes = g.node_map()
-
-        def src_name(ref: str) -> str:
-            return self._source_name(ref)
-
-        # Pre-softmax checks: a softmax over many classes hides errors, so compare its input.
         extra = []
         for ref in outs:
             n = nodes[split_ref(ref)[0]]
             if n.op == "Softmax" and n.inputs:
                 extra.append(n.inputs[0])
+        return feeds, outs, extra
+
+    def _start_source_run(self) -> None:
+        if self.req.verify.skip or self._ctx is None or self.graph is None:
+            return
+        steps, replicas, sources = self._ctx
+        if not steps or steps[0].action != "ToIR":
+            return
+        feeds, outs, extra = self._verify_inputs()
+        fetch = [self._source_name(r) for r in outs + extra]
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="source-run")
+        self._source_run = self._pool.submit(self._run_source, steps, replicas, sources, feeds,
+                                             fetch)
+
+    def _verify(self, steps, replicas, sources: dict[str, str], staging: Path) -> dict:
+        req = self.req
+        tol = req.verify.tolerance or verify.DEFAULT_TOLERANCE
+        seed = req.verify.seed or 0
+        feeds, outs, extra = self._verify_inputs()
+
+        def src_name(ref: str) -> str:
+            return self._source_name(ref)
+
         self.stage("verify", f"running source and target on inputs seeded {seed}")
         src_fetch = [src_name(r) for r in outs + extra]
-        source_vals, source_info = self._run_source(steps, replicas, sources, feeds, src_fetch)
+        if self._source_run is not None:   # started when ToIR finished
+            source_vals, source_info = self._source_run.result()
+        else:
+            source_vals, source_info = self._run_source(steps, replicas, sources, feeds,
+                                                         src_fetch)
         target_vals, target_info = self._run_target(steps, replicas, staging, feeds, [])
         extra_vals = {}
         if extra:

@@ -38,7 +38,7 @@ from nnrosetta.proto import converter_pb2 as pb
 from nnrosetta.proto import converter_pb2_grpc as pb_grpc
 from nnrosetta.rpc.errors import ConversionError, Issue, abort
 from nnrosetta.rpc.kept import KeptStore, check_key
-from nnrosetta.rpc.server import Service, log, log_event, setup_logging
+from nnrosetta.rpc.server import Service, log, log_event, return_memory_to_os, setup_logging
 
 
 @dataclass
@@ -196,12 +196,14 @@ class ConverterServicer(pb_grpc.ConverterServicer):
         if not self.ready.wait(timeout=float(os.environ.get("READY_TIMEOUT_S", "300"))):
             context.abort(grpc.StatusCode.UNAVAILABLE, f"{self.conv.name}: framework not loaded")
 
-    def _guard(self, context, method: str, fn):
-        """Run fn, turning every failure into a gRPC error with details."""
+    def _guard(self, context, method: str, fn, quiet: bool = False):
+        """Run fn, turning every failure into a gRPC error with details. quiet: log failures
+        only (a step of a stream, logged once as a whole)."""
         t0 = time.perf_counter()
         try:
             out = fn()
-            log_event("rpc", method=method, ok=True, s=round(time.perf_counter() - t0, 3))
+            if not quiet:
+                log_event("rpc", method=method, ok=True, s=round(time.perf_counter() - t0, 3))
             return out
         except ConversionError as e:
             log_event("rpc", method=method, ok=False, code=e.code.name, error=e.message,
@@ -257,10 +259,13 @@ class ConverterServicer(pb_grpc.ConverterServicer):
                                      lambda: caller_folder(model.shared_dir))
                 refs = _RefWriter(folder)
             gen = self.conv.to_ir(model)
+            t_conv = time.perf_counter()
             sent_graph = False
             while True:
-                item = self._guard(context, "ToIR", lambda: next(gen, StopIteration))
+                item = self._guard(context, "ToIR", lambda: next(gen, StopIteration), quiet=True)
                 if item is StopIteration:
+                    log_event("rpc", method="ToIR", ok=True,
+                              s=round(time.perf_counter() - t_conv, 3))
                     break
                 if isinstance(item, Progress):
                     yield pb.IRChunk(progress=item.to_proto())
@@ -286,6 +291,7 @@ class ConverterServicer(pb_grpc.ConverterServicer):
                 refs.close()
             if wd:
                 shutil.rmtree(wd, ignore_errors=True)
+            return_memory_to_os()
 
     def FromIR(self, request_iterator, context):
         self._wait_ready(context)
@@ -303,10 +309,14 @@ class ConverterServicer(pb_grpc.ConverterServicer):
                 shutil.rmtree(wd, ignore_errors=True)
                 wd = tempfile.mkdtemp(prefix="nnr-fromir-", dir=folder)
             gen = self.conv.from_ir(graph, weights, options, wd)
+            t_conv = time.perf_counter()
             written: dict[str, str] = {}
             while True:
-                item = self._guard(context, "FromIR", lambda: next(gen, StopIteration))
+                item = self._guard(context, "FromIR", lambda: next(gen, StopIteration),
+                                   quiet=True)
                 if item is StopIteration:
+                    log_event("rpc", method="FromIR", ok=True,
+                              s=round(time.perf_counter() - t_conv, 3))
                     break
                 if isinstance(item, Progress):
                     yield pb.ModelChunk(progress=item.to_proto())
@@ -330,6 +340,7 @@ class ConverterServicer(pb_grpc.ConverterServicer):
         finally:
             if wd:
                 shutil.rmtree(wd, ignore_errors=True)
+            return_memory_to_os()
 
     def Run(self, request_iterator, context):
         self._wait_ready(context)
@@ -355,6 +366,7 @@ class ConverterServicer(pb_grpc.ConverterServicer):
             if entry is not None:
                 self.kept.release_use(entry)
             shutil.rmtree(wd, ignore_errors=True)
+            return_memory_to_os()
 
     def Release(self, request, context):
         n = self.kept.release(list(request.key))
