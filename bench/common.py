@@ -32,12 +32,17 @@ def log(msg: str) -> None:
 
 
 @contextlib.contextmanager
-def stack(log_level: str = "INFO", keep_logs: bool = False) -> Iterator[object]:
-    """A fresh local stack (every service a real process from its own venv)."""
+def stack(log_level: str = "INFO", keep_logs: bool = False,
+          shared: bool = True) -> Iterator[object]:
+    """A fresh local stack (every service a real process from its own venv). shared=False:
+    no shared folder, so every file and tensor crosses gRPC as bytes (as between hosts)."""
     from nnrosetta.stack import LocalStack
 
     t0 = time.perf_counter()
-    with LocalStack(env={"LOG_LEVEL": log_level}, progress=None, keep_logs=keep_logs) as st:
+    env = {"LOG_LEVEL": log_level}
+    if not shared:
+        env["NNROSETTA_SHARED_DIR"] = ""
+    with LocalStack(env=env, progress=None, keep_logs=keep_logs) as st:
         log(f"stack up in {time.perf_counter() - t0:.1f}s: gateway {st.gateway_address}")
         yield st
 

@@ -7,7 +7,8 @@
       the receiver copies each into a preallocated numpy buffer (as wire.TensorAssembler does).
       Run twice: sender on this venv's grpcio, and sender on frontend-caffe's venv (the grpcio
       that serves ToIR).
-(iii) the IR stream through the gateway: vgg16 Caffe -> PyTorch on a warm stack, verify skipped;
+(iii) the IR stream through the gateway: vgg16 Caffe -> PyTorch on a warm stack without a shared
+      folder (so the tensors cross gRPC as bytes, as between hosts), verify skipped;
       report["hops"][0]: ir_weight_bytes / stream_s = the rate at which the gateway forwards
       frontend-caffe's ToIR tensor chunks into backend-pytorch's FromIR.
 
@@ -152,7 +153,8 @@ def gateway_stream(model: str, repeat: int) -> list[dict]:
 
     src = caffe_source(model)
     out = []
-    with stack() as st, GatewayClient(st.gateway_address) as gw:
+    # bytes over gRPC: without a shared folder (the local stack hands tensors over by path)
+    with stack(shared=False) as st, GatewayClient(st.gateway_address) as gw:
         dest = Path(tempfile.mkdtemp(prefix="nnr-bench-stream-"))
         try:
             gw.convert("caffe", src, "pytorch", f"file://{dest}/warm", verify={"skip": True},

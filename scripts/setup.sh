@@ -5,6 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 t0=$SECONDS
+# System packages: Docker engine, docker-compose, debootstrap (skipped when present).
+bash scripts/setup-system.sh
 if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating .venv"
   python3 -m venv .venv

@@ -204,7 +204,7 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
     if args.weights:
         source["weights"] = args.weights
     source.update(_pairs(getattr(args, "source", []), "--source"))
-    if not source:
+    if not source and cmd != "plan":   # a plan needs formats only
         raise UsageError("no source files: pass the network (-in/--network) and weights "
                          "(-iw/--weights)")
     if args.input_shape:
