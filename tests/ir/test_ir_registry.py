@@ -17,6 +17,21 @@ SPEC_OPS = {
     "Elu", "Sigmoid", "Tanh", "Abs", "Identity", "Power", "LRN", "Dropout", "Softmax",
     "Concat", "Add", "Mul", "Max", "BatchNorm", "Scale", "Flatten", "Reshape", "Split",
 }
+# ONNX work (issue 5), A) elementwise
+SPEC_OPS |= {
+    "Constant", "Neg", "Exp", "Log", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Sign",
+    "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
+    "Erf", "Softplus", "Softsign", "Mish", "HardSwish", "HardSigmoid", "Selu", "Celu",
+    "ThresholdedRelu", "Gelu", "Clip", "Shrink", "Sub", "Div", "Pow", "Min", "Mean", "Sum",
+}
+# ONNX work (issue 5), B) structure, reductions, normalization
+SPEC_OPS |= {
+    "MatMul", "Gemm", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Gather", "Pad",
+    "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+    "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "LogSoftmax",
+    "Hardmax", "InstanceNormalization", "LayerNormalization", "GroupNormalization", "Expand",
+    "Tile", "DepthToSpace", "SpaceToDepth",
+}
 
 
 def test_registry_has_the_spec_op_set():
@@ -186,3 +201,18 @@ def test_reference_is_fast_enough_for_vgg_layers():
     pool.reference_fn(pool.with_defaults({"mode": "max", "kernel_shape": [2, 2],
                                           "strides": [2, 2]}), [x], {})
     assert time.perf_counter() - t0 < 20
+
+
+def test_registry_loads_every_op_after_a_direct_op_import():
+    """Importing one op module first (as an emitter reusing an op's helpers does) must not
+    leave the registry with that op only."""
+    import subprocess
+    import sys
+
+    code = ("import nnrosetta.ir.ops.reduce\n"
+            "from nnrosetta.ir import registry\n"
+            "assert registry.has('Relu') and registry.get('Input') is not None\n"
+            "print(len(registry.all_ops()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert int(out) > 80

@@ -82,6 +82,20 @@ def fmt_float(v: float) -> str:
     return s
 
 
+# numpy dtype name -> torch dtype attribute (the dtypes a buffer may have)
+TORCH_DTYPES = {"float32": "float32", "float64": "float64", "float16": "float16",
+                "int64": "int64", "int32": "int32", "int16": "int16", "int8": "int8",
+                "uint8": "uint8", "bool": "bool"}
+
+
+def torch_dtype(dtype: Any) -> str:
+    """numpy dtype -> the name of the torch dtype ("int64" for torch.int64)."""
+    name = np.dtype(dtype).name
+    if name not in TORCH_DTYPES:
+        raise ValueError(f"dtype {name} has no torch dtype")
+    return TORCH_DTYPES[name]
+
+
 def fmt_ints(v: Sequence[int]) -> str:
     """[3, 3] -> "3"; [3, 5] -> "(3, 5)" (PyTorch's int-or-tuple arguments)."""
     v = [int(x) for x in v]
@@ -144,6 +158,7 @@ class Layer:
     attr: str
     ctor: str
     comment: str
+    buffer: bool = False  # self.register_buffer("<attr>", <ctor>) instead of an attribute
 
 
 @dataclass
@@ -233,6 +248,18 @@ class Emit(NodeView):
         self._gen.layers.append(Layer(attr, ctor, comment))
         for k, v in (params or {}).items():
             self._gen.state[f"{attr}.{k}"] = v
+        return f"self.{attr}"
+
+    def buffer(self, value: np.ndarray, suffix: str = "") -> str:
+        """Add ``self.register_buffer("<ident>", torch.zeros(shape, dtype=...))`` to __init__;
+        ``value`` becomes the state_dict entry "<ident>" (saved with the weights, moved by
+        ``.to()``, never trained). Returns "self.<ident>"."""
+        attr = self.ident if not suffix else self._gen.names.new(f"{self.ident}_{suffix}")
+        comment = f"{self.name} ({self.node.op})" if self.name != attr else ""
+        dtype = torch_dtype(value.dtype)
+        ctor = f"torch.zeros({fmt_list(value.shape)}, dtype=torch.{dtype})"
+        self._gen.layers.append(Layer(attr, ctor, comment, buffer=True))
+        self._gen.state[attr] = value
         return f"self.{attr}"
 
     def assign(self, expr: str, out: str | None = None) -> None:
@@ -446,7 +473,11 @@ class CodeGen:
         for layer in self.layers:
             if layer.comment:
                 init.append(_trunc(f"        # {layer.comment}"))
-            init.extend(wrap(f"self.{layer.attr} = {layer.ctor}", "        "))
+            if layer.buffer:
+                init.extend(wrap(f'self.register_buffer("{layer.attr}", {layer.ctor})',
+                                 "        "))
+            else:
+                init.extend(wrap(f"self.{layer.attr} = {layer.ctor}", "        "))
         everything = helper_src + "\n".join(init) + body_code
         imports = []
         if "torch." in everything or "torch.Tensor" in everything:

@@ -143,15 +143,24 @@ def op(name: str, *, inputs: Sequence[str], outputs: Sequence[str],
     return deco
 
 
+_loaded = False
+
+
 def _load_all() -> None:
+    """Import every op module once. Not keyed on the table being empty: importing one op
+    module directly (an emitter reusing an op's helper) registers that op only."""
+    global _loaded
+    if _loaded:
+        return
     from nnrosetta.ir import ops
 
     for m in pkgutil.iter_modules(ops.__path__):
         importlib.import_module(f"{ops.__name__}.{m.name}")
+    _loaded = True
 
 
 def get(name: str) -> OpSchema:
-    if not _REGISTRY:
+    if name not in _REGISTRY:
         _load_all()
     if name not in _REGISTRY:
         raise KeyError(f"IR op {name!r} is not in the registry")
@@ -159,8 +168,7 @@ def get(name: str) -> OpSchema:
 
 
 def all_ops() -> dict[str, OpSchema]:
-    if not _REGISTRY:
-        _load_all()
+    _load_all()
     return dict(sorted(_REGISTRY.items()))
 
 

@@ -1,0 +1,7 @@
+from nnrosetta_backend_pytorch.emitters import emitter
+
+
+@emitter("Div")
+def emit(e) -> None:
+    a, b = e.inputs
+    e.assign(f"{a} / {b}")
