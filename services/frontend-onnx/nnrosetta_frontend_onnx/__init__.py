@@ -1,0 +1,5 @@
+"""nnrosetta frontend-onnx: ONNX -> IR, Run on onnxruntime."""
+
+from nnrosetta_frontend_onnx.service import OnnxConverter
+
+__all__ = ["OnnxConverter"]

@@ -1,0 +1,44 @@
+"""BatchNormalization (inference: running statistics) -> IR BatchNorm."""
+
+from nnrosetta_frontend_onnx.importers._base import (
+    NodeIssue,
+    Out,
+    Unsupported,
+    importer,
+    node,
+    only_first_output,
+)
+
+
+@importer("BatchNormalization", since=1, ir_ops=["BatchNorm"])
+def batch_norm(onode, ctx) -> Out:
+    only_first_output(onode, ctx)
+    if onode.opset < 9 and int(onode.attr("spatial", 1)) != 1:
+        raise Unsupported(f"{onode.label}: spatial=0 (per-element statistics)")
+    if int(onode.attr("training_mode", 0)):
+        raise Unsupported(f"{onode.label}: training_mode=1 (batch statistics); the IR "
+                          "normalizes with running statistics")
+    x = ctx.need_shape(onode, onode.input(0))
+    if len(x) < 2:
+        raise NodeIssue("BAD_SHAPE", f"{onode.label}: input of shape {list(x)} has no "
+                        "channel axis")
+    c = x[1]
+    # ONNX: running = running * momentum + batch * (1 - momentum); PyTorch (IR) the reverse
+    n = node(onode, "BatchNorm", [ctx.ref(onode.input(0))],
+             epsilon=float(onode.attr("epsilon", 1e-5)),
+             momentum=round(1.0 - float(onode.attr("momentum", 0.9)), 7))
+    weights = {}
+    for i, role in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var")):
+        t = ctx.tensor(onode.input(i), role)
+        if _count(t.shape) != c:
+            raise NodeIssue("BAD_SHAPE", f"{onode.label}: {role} has shape {list(t.shape)}, "
+                            f"expected [{c}]")
+        weights[f"{n.name}.{role}"] = t.map(lambda a: a.reshape(-1), (c,))
+    return Out([n], weights)
+
+
+def _count(shape) -> int:
+    k = 1
+    for d in shape:
+        k *= int(d)
+    return k
