@@ -1,9 +1,9 @@
-"""`python -m bench`: conversion, streaming and memory benchmarks, then one summary table.
+"""`python -m bench`: conversion, streaming, memory and ONNX benchmarks, then one summary table.
 
 Each benchmark runs in its own interpreter (so one's memory and threads do not disturb the
 next) and writes bench/results/<name>.json; the summary is read back from those files.
 
-    PYTHONPATH=. .venv/bin/python -m bench [--only conversion streaming memory]
+    PYTHONPATH=. .venv/bin/python -m bench [--only conversion streaming memory onnx]
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 
 from bench.common import RESULTS, ROOT, log, save, table
 
-BENCHES = ("conversion", "streaming", "memory")
+BENCHES = ("conversion", "streaming", "memory", "onnx")
 
 
 def summary_rows() -> list[list[object]]:
@@ -46,6 +46,29 @@ def summary_rows() -> list[list[object]]:
                          f"peak/weights {s['peak_over_weight']:.2f}",
                          f"<= {mem['factor']} x w + idle",
                          "yes" if s["meets_target"] else "**no**"])
+    rows += onnx_rows(load("onnx"))
+    return rows
+
+
+def onnx_rows(data: dict | None) -> list[list[object]]:
+    """bench.onnx: nnrosetta vs onnx2torch (conformance, ResNet-50)."""
+    rows: list[list[object]] = []
+    c = (data or {}).get("conformance")
+    if c:
+        n, o, total = c["nnrosetta"], c["onnx2torch"], c["count"]
+        pt = n["pytorch"]["passed"]
+        rows.append(["onnx", f"{total} float32 node tests -> PyTorch",
+                     f"nnrosetta {pt} (ONNX->IR->ONNX {n['onnx']['passed']}), onnx2torch "
+                     f"{o['passed']}, onnxruntime {c['onnxruntime']['passed']}",
+                     f"conversion {n['pytorch']['conversion_s']:.1f}s vs "
+                     f"{o['conversion_s']:.1f}s", ">= 600", "yes" if pt >= 600 else "**no**"])
+    r = (data or {}).get("resnet50")
+    if r:
+        a, b = r["nnrosetta"], r["onnx2torch"]
+        rows.append(["onnx", "resnet50 ONNX -> PyTorch",
+                     f"nnrosetta {a['conversion_s']:.2f}s, onnx2torch {b['conversion_s']:.2f}s",
+                     f"max rel err {a['max_rel_err']:.1e} vs {b['max_rel_err']:.1e}",
+                     "-", "-"])
     return rows
 
 
