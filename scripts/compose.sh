@@ -95,7 +95,7 @@ up() {
     fi
     sleep 1
   done
-  for svc in seaweedfs frontend-caffe backend-pytorch; do
+  for svc in seaweedfs frontend-caffe backend-pytorch frontend-onnx backend-onnx; do
     status=$(health_of "$svc")
     [ "$status" = running/healthy ] || { echo "[compose] $svc is $status" >&2; exit 1; }
   done

@@ -50,6 +50,11 @@ def test_local_stack_block(tmp_path):
                                                "model.torchscript.pt", "report.json"}
     report = json.loads((out / "report.json").read_text())
     assert report["verification"]["status"] == "passed"
+    onnx_out = tmp_path / "out" / "lenet-onnx"
+    assert {"model.onnx", "model.txt", "report.json"} <= {p.name for p in onnx_out.iterdir()}
+    back = json.loads((tmp_path / "out" / "lenet-from-onnx" / "report.json").read_text())
+    assert back["verification"]["status"] == "passed"
+    assert back["verification"]["source_runtime"]["runtime"].startswith("onnxruntime")
     assert "stopped" in r.stdout                      # down stopped what up started
     assert not (tmp_path / "state" / "stack.json").exists()
 

@@ -27,16 +27,16 @@ from tests.deploy.k8s import (
     values_files,
 )
 
-CONVERTERS = {"frontend-caffe", "backend-pytorch"}
+CONVERTERS = {"frontend-caffe", "backend-pytorch", "frontend-onnx", "backend-onnx"}
 
 # What each values file must produce (keys: "default" = the chart's values.yaml, else the stem
 # of helm/values/<stem>.yaml).
 EXPECTED = {
-    "default": dict(converters={"frontend-caffe", "backend-pytorch"}, storage="bundled",
+    "default": dict(converters=CONVERTERS, storage="bundled",
                     tls=False, auth=False, autoscaling=False, ingress=False),
-    "external-s3": dict(converters={"frontend-caffe"}, storage="external",
+    "external-s3": dict(converters={"frontend-caffe", "frontend-onnx"}, storage="external",
                         tls=False, auth=False, autoscaling=False, ingress=False),
-    "production": dict(converters={"frontend-caffe", "backend-pytorch"}, storage="bundled",
+    "production": dict(converters=CONVERTERS, storage="bundled",
                        tls=True, auth=True, autoscaling=True, ingress=True),
 }
 CASES = ["default", *(f.stem for f in values_files())]
@@ -141,16 +141,18 @@ def test_gateway_converters_are_exactly_the_enabled_headless_services(rendered, 
 
 
 def test_a_new_converter_is_one_values_entry():
-    m = render(sets=["converters.frontend-onnx.enabled=true",
-                     "converters.frontend-onnx.port=50070"])
-    dep = m.get("Deployment", name("frontend-onnx"))
-    assert container(dep)["image"] == "nnrosetta/frontend-onnx:0.1.0"
-    assert m.get("Service", name("frontend-onnx"))["spec"]["clusterIP"] == "None"
+    # a converter the chart does not list: one values entry is enough
+    m = render(sets=["converters.frontend-mxnet.enabled=true",
+                     "converters.frontend-mxnet.image.repository=nnrosetta/frontend-mxnet",
+                     "converters.frontend-mxnet.port=50070"])
+    dep = m.get("Deployment", name("frontend-mxnet"))
+    assert container(dep)["image"] == "nnrosetta/frontend-mxnet:0.1.0"
+    assert m.get("Service", name("frontend-mxnet"))["spec"]["clusterIP"] == "None"
     for kind in ("ServiceAccount", "PodDisruptionBudget", "NetworkPolicy"):
-        assert name("frontend-onnx") in m.names(kind), kind
+        assert name("frontend-mxnet") in m.names(kind), kind
     listed = env_of(container(gateway(m)))["NNROSETTA_CONVERTERS"]["value"].split(",")
-    assert f"{name('frontend-onnx')}.{NAMESPACE}.svc.cluster.local:50070" in listed
-    assert len(listed) == 3
+    assert f"{name('frontend-mxnet')}.{NAMESPACE}.svc.cluster.local:50070" in listed
+    assert len(listed) == len(CONVERTERS) + 1
     # defaults merged in: hardened, probed, resourced like the others
     c = container(dep)
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
@@ -161,7 +163,8 @@ def test_a_new_converter_is_one_values_entry():
 def test_converter_switches_override_defaults():
     m = render(sets=["converters.frontend-caffe.pdb.enabled=false",
                      "converters.backend-pytorch.autoscaling.enabled=true"])
-    assert m.names("PodDisruptionBudget") == {name("backend-pytorch"), name("gateway")}
+    assert m.names("PodDisruptionBudget") == {name(c) for c in CONVERTERS - {"frontend-caffe"}} \
+        | {name("gateway")}
     assert m.names("HorizontalPodAutoscaler") == {name("backend-pytorch")}
     assert "replicas" not in m.get("Deployment", name("backend-pytorch"))["spec"]
     assert m.get("Deployment", name("frontend-caffe"))["spec"]["replicas"] == 1
@@ -460,8 +463,7 @@ def test_mtls_alone_moves_converter_probes_to_the_health_port():
     (["tls.enabled=true"], "tls.gatewayClient.existingSecret"),
     (["tls.enabled=true", "tls.gatewayClient.existingSecret=x"], "tls.converters.existingSecret"),
     (["auth.enabled=true"], "auth.existingSecret"),
-    (["converters.frontend-caffe.enabled=false", "converters.backend-pytorch.enabled=false"],
-     "at least one converter"),
+    ([f"converters.{c}.enabled=false" for c in sorted(CONVERTERS)], "at least one converter"),
 ])
 def test_inconsistent_values_are_refused(helm_check, sets, message):
     res = template(sets=sets)

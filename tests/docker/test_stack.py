@@ -31,8 +31,7 @@ pytestmark = pytest.mark.docker
 TOLERANCE = 1e-4
 OUTPUTS = {"model.py", "weights.pth", "model.torchscript.pt", "report.json"}
 CONVERTERS = ("frontend-caffe", "backend-pytorch")
-MODULES = {"frontend-caffe": "nnrosetta_frontend_caffe",
-           "backend-pytorch": "nnrosetta_backend_pytorch", "gateway": "nnrosetta_gateway"}
+MODULES = {s: "nnrosetta_" + s.replace("-", "_") for s in SERVICES if s != "seaweedfs"}
 
 
 def pins(service: str) -> dict[str, str]:
