@@ -173,17 +173,30 @@ class NodeView:
         self._wnames = graph.weight_names(node)
         try:
             self.attrs = registry.get(node.op).with_defaults(node.attrs)
+            self._bound_roles = registry.get(node.op).bound_roles(node)
         except KeyError:
             self.attrs = {k: v for k, v in node.attrs.items() if not k.startswith("_")}
+            self._bound_roles = []
 
     def attr(self, key: str, default: Any = None) -> Any:
         v = self.attrs.get(key, default)
         return default if v is None else v
 
+    def dynamic(self, role: str) -> bool:
+        """Whether weight ``role`` is an input computed at run time (not a stored tensor);
+        ``has_weight``, ``weight_shape`` and ``Emit.weight`` cover both kinds."""
+        return role in self._bound_roles
+
+    def bound_index(self, role: str) -> int:
+        """The node-input index of the run-time weight ``role``."""
+        return len(self.ir_node.inputs) - len(self._bound_roles) + self._bound_roles.index(role)
+
     def has_weight(self, role: str) -> bool:
-        return role in self._wnames
+        return role in self._wnames or self.dynamic(role)
 
     def weight_shape(self, role: str) -> tuple[int, ...] | None:
+        if self.dynamic(role):
+            return self.in_shape(self.bound_index(role))
         t = self._wnames.get(role)
         return None if t is None else tuple(self.graph.tensors[t].shape)
 
@@ -217,6 +230,10 @@ class Emit(NodeView):
         self.out = outputs[0]
         self._count = 0
 
+    def used(self, i: int) -> bool:
+        """Whether this node's i-th output is read (by a node, as an output or a tap)."""
+        return make_ref(self.name, i) in self.b.used
+
     # values and constants
     def tmp(self, hint: str) -> str:
         return self.b.names.new(f"{self.out}_{hint}")
@@ -231,7 +248,19 @@ class Emit(NodeView):
         return arr
 
     def weight(self, role: str, shape: Sequence[int] | None = None) -> str:
-        """The IR weight ``role`` as an initializer (reshaped: a view, never a copy)."""
+        """The IR weight ``role`` as an initializer (reshaped: a view, never a copy), or, when
+        it is computed at run time, that input's value (through a Reshape when ``shape``
+        differs from its shape)."""
+        if self.dynamic(role):
+            value = self.inputs[self.bound_index(role)]
+            have = self.weight_shape(role)
+            if shape is not None and have is not None and -1 in shape:
+                known = int(np.prod([d for d in shape if d != -1], dtype=np.int64)) or 1
+                total = int(np.prod(have, dtype=np.int64))
+                shape = [total // known if d == -1 else int(d) for d in shape]
+            if shape is None or (have is not None and tuple(have) == tuple(shape)):
+                return value
+            return self.node("Reshape", [value, self.ints(shape, f"{role}_shape")])
         t = self._wnames[role]
         arr = self.weight_array(role)
         if shape is not None:
@@ -374,6 +403,7 @@ class Builder:
         self.dtypes: dict[str, int] = {}
         self.values: dict[str, str] = {}
         self.sink: Sink | None = None
+        self.used: set[str] = set()
 
     def build(self, model_path: str, external: bool | None = None) -> Built:
         g = self.graph
@@ -381,6 +411,9 @@ class Builder:
         if external is None:
             external = sum(t.nbytes for t in g.tensors.values()) > EXTERNAL_THRESHOLD
         live = live_nodes(g, [*outputs, *self.taps])
+        self.used = {make_ref(*split_ref(r)) for n in g.nodes if n.name in live
+                     for r in n.inputs} | {make_ref(*split_ref(r)) for r in outputs} | set(
+                         self.taps)
         self.sink = Sink(model_path, external)
         try:
             header = self._emit(g, outputs, live)

@@ -192,8 +192,27 @@ class NodeView:
         self._wnames = graph.weight_names(node)
         try:
             self.attrs = registry.get(node.op).with_defaults(node.attrs)
+            self._bound_roles = registry.get(node.op).bound_roles(node)
         except KeyError:
             self.attrs = {k: v for k, v in node.attrs.items() if not k.startswith("_")}
+            self._bound_roles = []
+
+    def dynamic(self, role: str) -> bool:
+        """Whether weight ``role`` is an input computed at run time (not a stored tensor)."""
+        return role in self._bound_roles
+
+    def any_dynamic(self) -> bool:
+        return bool(self._bound_roles)
+
+    def bound_index(self, role: str) -> int:
+        """The node-input index of the run-time weight ``role``."""
+        return len(self.node.inputs) - len(self._bound_roles) + self._bound_roles.index(role)
+
+    def param_shape(self, role: str) -> tuple[int, ...] | None:
+        """Shape of weight ``role``, stored or bound to an input (None: absent/unknown)."""
+        if self.dynamic(role):
+            return self.in_shape(self.bound_index(role))
+        return self.weight_shape(role)
 
     def attr(self, key: str, default: Any = None) -> Any:
         v = self.attrs.get(key, default)
@@ -249,6 +268,40 @@ class Emit(NodeView):
         for k, v in (params or {}).items():
             self._gen.state[f"{attr}.{k}"] = v
         return f"self.{attr}"
+
+    def parameter(self, value: np.ndarray, suffix: str) -> str:
+        """Add ``self.<ident>_<suffix> = nn.Parameter(torch.zeros(shape))`` to __init__ (a
+        trainable tensor used in a functional call); ``value`` becomes its state_dict entry.
+        Returns "self.<ident>_<suffix>"."""
+        attr = self._gen.names.new(f"{self.ident}_{suffix}")
+        comment = f"{self.name} ({self.node.op}) {suffix}"
+        dtype = torch_dtype(value.dtype)
+        extra = "" if dtype == "float32" else f", dtype=torch.{dtype}"
+        self._gen.layers.append(Layer(
+            attr, f"nn.Parameter(torch.zeros({fmt_list(value.shape)}{extra}))", comment))
+        self._gen.state[attr] = value
+        return f"self.{attr}"
+
+    def param(self, role: str, shape: Sequence[int] | None = None) -> str | None:
+        """Weight ``role`` as an expression for a functional call: the input variable when it
+        is computed at run time (``.reshape(shape)`` when a shape is given), else a trainable
+        ``nn.Parameter`` holding the stored tensor; None when the node has no such weight."""
+        if self.dynamic(role):
+            v = self.inputs[self.bound_index(role)]
+            have = self.param_shape(role)
+            if shape is not None and have is not None and -1 in shape:
+                known = int(np.prod([d for d in shape if d != -1], dtype=np.int64)) or 1
+                shape = [int(np.prod(have, dtype=np.int64)) // known if d == -1 else int(d)
+                         for d in shape]
+            if shape is not None and tuple(have or ()) != tuple(shape):
+                v = f"{v}.reshape({', '.join(str(int(d)) for d in shape)})"
+            return v
+        w = self.weight(role)
+        if w is None:
+            return None
+        if shape is not None:
+            w = w.reshape(tuple(shape))
+        return self.parameter(w, role)
 
     def buffer(self, value: np.ndarray, suffix: str = "") -> str:
         """Add ``self.register_buffer("<ident>", torch.zeros(shape, dtype=...))`` to __init__;

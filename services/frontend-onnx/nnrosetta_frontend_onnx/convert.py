@@ -524,7 +524,7 @@ def _infer(new_nodes: list[Node], weights: dict[str, Tensor], ctx: ImportContext
             ws = {k[len(prefix):]: t.shape for k, t in weights.items()
                   if k.startswith(prefix) and "." not in k[len(prefix):]}
             try:
-                outs = schema.infer_fn(schema.with_defaults(n.attrs), ins, ws)
+                outs = schema.infer_node(n, ins, ws)
             except Exception as e:  # noqa: BLE001 - becomes an issue
                 issues.append(Issue("BAD_SHAPE", label, f"IR {n.op} ({n.name}) cannot take "
                                     f"input shapes {[list(s) for s in ins]}: {e}"))

@@ -31,7 +31,8 @@ HEADER = """\
 
 Op set version {opset}. Conventions (NCHW, pads `[top, left, bottom, right]`, weights as
 graph tensors `<node>.<role>`) are in [ir.md](ir.md). Inputs ending in `*` are variadic;
-weights marked `?` are optional. Attributes whose name starts with `_` are annotations
+weights marked `?` are optional; weights marked `+` may also be inputs computed at run time (see
+[ir.md](ir.md#weights-as-inputs)). Attributes whose name starts with `_` are annotations
 (`_output_shapes`, `_source_name`, `_source_op`) and are allowed on every op.
 """
 
@@ -67,7 +68,8 @@ def _ports(names: tuple[str, ...]) -> str:
 
 
 def _weights(schema: OpSchema) -> str:
-    return ", ".join(f"`{r}`" + ("" if req else "?") for r, req in schema.weights.items()) or NO
+    return ", ".join(f"`{r}`" + ("" if req else "?") + ("+" if r in schema.weight_inputs else "")
+                     for r, req in schema.weights.items()) or NO
 
 
 def op_table(ops: Mapping[str, OpSchema] | None = None) -> str:
@@ -85,7 +87,9 @@ def op_section(schema: OpSchema) -> str:
     lines = [f"## {schema.name}", "", inspect.cleandoc(schema.doc), "",
              f"- inputs: {_ports(schema.inputs)}; outputs: {_ports(schema.outputs)}"
              + (" (as many as the attributes say)" if schema.num_outputs_fn else ""),
-             f"- weights: {_weights(schema)}",
+             f"- weights: {_weights(schema)}"
+             + (f"; may instead be inputs after the data inputs, in this order: "
+                f"{_ports(schema.weight_inputs)}" if schema.weight_inputs else ""),
              f"- since op set version {schema.since}", ""]
     if schema.attrs:
         lines += ["| attribute | type | default | meaning |", "|---|---|---|---|"]

@@ -35,6 +35,9 @@ from nnrosetta.ir.graph import Graph, Node, make_ref, split_ref
 
 REQUIRED = object()
 
+# The attribute that names the weight roles bound to a node's extra inputs (see OpSchema).
+WEIGHT_INPUTS = "weight_inputs"
+
 # attribute type -> python check
 _ATTR_TYPES: dict[str, Callable[[Any], bool]] = {
     "int": lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool),
@@ -75,9 +78,46 @@ class OpSchema:
     since: int = 1
     num_outputs_fn: Callable[[dict[str, Any]], int] | None = None
     impl: Any = field(default=None, repr=False)
+    # weight roles that may be given as inputs instead of stored tensors, in positional
+    # order: a node's inputs after the data inputs bind these roles (the first ones in this
+    # order, or the roles named by the ``weight_inputs`` attribute)
+    weight_inputs: tuple[str, ...] = ()
+
+    # -- weights given as inputs ---------------------------------------------------------
+    def bound_roles(self, node: Node) -> list[str]:
+        """The weight roles bound to ``node``'s inputs after its data inputs, in order."""
+        extra = len(node.inputs) - len(self.inputs)
+        if not self.weight_inputs or extra <= 0:
+            return []
+        named = node.attrs.get(WEIGHT_INPUTS)
+        roles = list(named) if named else list(self.weight_inputs)
+        return roles[:extra]
+
+    def split_inputs(self, node: Node, values: Sequence[Any]) -> tuple[list[Any], dict[str, Any]]:
+        """Per-input values (refs, shapes, arrays) -> (data inputs, {role: bound value})."""
+        roles = self.bound_roles(node)
+        if not roles:
+            return list(values), {}
+        n = len(self.inputs)
+        return list(values[:n]), dict(zip(roles, values[n:], strict=False))
+
+    def infer_node(self, node: Node, in_shapes: Sequence[tuple[int, ...]],
+                   weight_shapes: Mapping[str, tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """Output shapes of ``node``: its stored weights' shapes plus those of the inputs
+        bound to weight roles."""
+        data, bound = self.split_inputs(node, in_shapes)
+        return self.infer_fn(self.with_defaults(node.attrs), data,
+                             {**weight_shapes, **{k: tuple(v) for k, v in bound.items()}})
+
+    def reference_node(self, node: Node, inputs: Sequence[np.ndarray],
+                       weights: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """The reference outputs of ``node``; inputs bound to weight roles act as weights."""
+        data, bound = self.split_inputs(node, inputs)
+        return self.reference_fn(self.with_defaults(node.attrs), data, {**weights, **bound})
 
     def with_defaults(self, attrs: Mapping[str, Any]) -> dict[str, Any]:
-        out = {k: a.default for k, a in self.attrs.items() if not a.required}
+        out = {k: a.default for k, a in self.attrs.items()
+               if not a.required and k != WEIGHT_INPUTS}  # node structure, not semantics
         out.update({k: v for k, v in attrs.items() if not k.startswith("_")})
         return out
 
@@ -93,8 +133,26 @@ class OpSchema:
         fixed = len(self.inputs) - (1 if variadic else 0)
         if variadic and len(node.inputs) < max(fixed, 1):
             problems.append(f"needs at least {max(fixed, 1)} inputs, has {len(node.inputs)}")
-        if not variadic and len(node.inputs) != len(self.inputs):
-            problems.append(f"needs {len(self.inputs)} inputs, has {len(node.inputs)}")
+        extra = len(node.inputs) - len(self.inputs)
+        if not variadic and not 0 <= extra <= len(self.weight_inputs):
+            if self.weight_inputs:
+                problems.append(f"needs {len(self.inputs)} inputs (up to "
+                                f"{len(self.inputs) + len(self.weight_inputs)} with weights "
+                                f"{list(self.weight_inputs)} as inputs), has {len(node.inputs)}")
+            else:
+                problems.append(f"needs {len(self.inputs)} inputs, has {len(node.inputs)}")
+        named = node.attrs.get(WEIGHT_INPUTS)
+        if self.weight_inputs and isinstance(named, (list, tuple)) and named:
+            bad = [r for r in named if r not in self.weight_inputs]
+            if bad:
+                problems.append(f"{WEIGHT_INPUTS}: {bad} cannot be given as inputs (only "
+                                f"{list(self.weight_inputs)})")
+            if len(set(named)) != len(named):
+                problems.append(f"{WEIGHT_INPUTS}: {list(named)} names a role twice")
+            if len(named) != max(extra, 0):
+                problems.append(f"{WEIGHT_INPUTS} names {len(named)} roles for "
+                                f"{max(extra, 0)} extra inputs")
+        bound = set(self.bound_roles(node)) if not variadic else set()
         for k, a in self.attrs.items():
             if k not in node.attrs:
                 if a.required:
@@ -109,11 +167,13 @@ class OpSchema:
             if not k.startswith("_") and k not in self.attrs:
                 problems.append(f"unknown attribute {k!r}")
         for role, required in self.weights.items():
-            if required and role not in weight_roles:
+            if required and role not in weight_roles and role not in bound:
                 problems.append(f"weight {role!r} is missing")
         for role in weight_roles:
             if role not in self.weights:
                 problems.append(f"unknown weight {role!r}")
+            elif role in bound:
+                problems.append(f"weight {role!r} is given both as a tensor and as an input")
         return problems
 
 
@@ -122,9 +182,14 @@ _REGISTRY: dict[str, OpSchema] = {}
 
 def op(name: str, *, inputs: Sequence[str], outputs: Sequence[str],
        attrs: Mapping[str, Attr] | None = None, weights: Mapping[str, bool] | None = None,
-       since: int = 1) -> Callable[[type], type]:
+       since: int = 1, weight_inputs: Sequence[str] = ()) -> Callable[[type], type]:
     """Register an op class that has static ``infer`` and ``reference`` methods (and
-    optionally ``num_outputs(attrs)`` for variadic outputs). Duplicates are an error."""
+    optionally ``num_outputs(attrs)`` for variadic outputs). Duplicates are an error.
+
+    ``weight_inputs``: weight roles that may instead be bound to inputs (values computed at
+    run time, e.g. ONNX's runtime Conv weights), in positional order after the data inputs;
+    the op gets the ``weight_inputs`` attribute to name them when one is skipped. ``infer``
+    and ``reference`` see a bound input exactly like the stored weight."""
 
     def deco(cls: type) -> type:
         if name in _REGISTRY:
@@ -132,11 +197,22 @@ def op(name: str, *, inputs: Sequence[str], outputs: Sequence[str],
         doc = (cls.__doc__ or "").strip()
         if not doc:
             raise ValueError(f"op {name!r} needs a docstring (it is the op's documentation)")
+        attr_map = dict(attrs or {})
+        wins = tuple(weight_inputs)
+        if wins:
+            if any(i.endswith("*") for i in inputs):
+                raise ValueError(f"op {name!r}: variadic inputs cannot take weights as inputs")
+            unknown = [r for r in wins if r not in (weights or {})]
+            if unknown:
+                raise ValueError(f"op {name!r}: weight_inputs {unknown} are not weight roles")
+            attr_map[WEIGHT_INPUTS] = Attr(
+                "strs", [], "weight roles bound to the inputs after the data inputs, in "
+                "order ([]: the first ones of " + ", ".join(wins) + ")")
         _REGISTRY[name] = OpSchema(
             name=name, doc=doc, inputs=tuple(inputs), outputs=tuple(outputs),
-            attrs=dict(attrs or {}), weights=dict(weights or {}),
+            attrs=attr_map, weights=dict(weights or {}),
             infer_fn=cls.infer, reference_fn=cls.reference, since=since,
-            num_outputs_fn=getattr(cls, "num_outputs", None), impl=cls,
+            num_outputs_fn=getattr(cls, "num_outputs", None), impl=cls, weight_inputs=wins,
         )
         return cls
 
@@ -174,6 +250,21 @@ def all_ops() -> dict[str, OpSchema]:
 
 def has(name: str) -> bool:
     return name in all_ops()
+
+
+def bound_inputs(node: Node) -> dict[str, str]:
+    """role -> input ref for the weights ``node`` takes as inputs (empty for most nodes and
+    for ops the registry does not know)."""
+    if node.op not in _REGISTRY and not has(node.op):
+        return {}
+    return get(node.op).split_inputs(node, node.inputs)[1]
+
+
+def data_inputs(node: Node) -> list[str]:
+    """``node``'s input refs without those bound to weight roles."""
+    if node.op not in _REGISTRY and not has(node.op):
+        return list(node.inputs)
+    return get(node.op).split_inputs(node, node.inputs)[0]
 
 
 # -- whole-graph helpers -------------------------------------------------------------------
@@ -219,7 +310,7 @@ def infer_shapes(graph: Graph, *, annotate: bool = True) -> dict[str, tuple[int,
         in_shapes = [shapes[r if r in shapes else split_ref(r)[0]] for r in n.inputs]
         wshapes = {role: graph.tensors[t].shape for role, t in graph.weight_names(n).items()}
         try:
-            outs = schema.infer_fn(schema.with_defaults(n.attrs), in_shapes, wshapes)
+            outs = schema.infer_node(n, in_shapes, wshapes)
         except Exception as e:
             raise ValueError(f"shape inference failed at node {n.name!r} ({n.op}) with input "
                              f"shapes {in_shapes}: {e}") from e
@@ -256,7 +347,8 @@ def run_reference(graph: Graph, weights: Mapping[str, np.ndarray],
             ins = [values[r] if r in values else values[make_ref(*split_ref(r))]
                    for r in n.inputs]
             ws = {role: weights[t] for role, t in graph.weight_names(n).items()}
-            outs = schema.reference_fn(attrs, ins, ws)
+            data, bound = schema.split_inputs(n, ins)
+            outs = schema.reference_fn(attrs, data, {**ws, **bound})
         for j, v in enumerate(outs):
             ref = make_ref(n.name, j)
             values[ref] = v

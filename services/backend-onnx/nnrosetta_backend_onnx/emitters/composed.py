@@ -48,10 +48,14 @@ def emit_gelu(e) -> None:
 
 @emitter("Clip")
 def emit_clip(e) -> None:
-    """Clip with min / max inputs (an infinite bound is left out)."""
+    """Clip with min / max inputs (an infinite bound is left out; a bound given as a weight
+    or computed at run time is passed as a scalar)."""
     lo, hi = float(e.attr("min", -math.inf)), float(e.attr("max", math.inf))
     ins = [e.x, "" if math.isinf(lo) else e.const(np.float32(lo), hint="min"),
            "" if math.isinf(hi) else e.const(np.float32(hi), hint="max")]
+    for i, role in ((1, "min"), (2, "max")):
+        if e.has_weight(role):
+            ins[i] = e.weight(role, [])
     while ins[-1] == "":
         ins.pop()
     e.final("Clip", ins)

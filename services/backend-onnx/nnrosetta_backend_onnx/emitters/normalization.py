@@ -41,16 +41,41 @@ def _normalize(e, x: str, axes: list[int], eps: float) -> str:
     return e.node("Div", [d, std])
 
 
+def _stats(e, axes: list[int], eps: float) -> None:
+    """LayerNormalization's Mean and InvStdDev outputs (when read), composed."""
+
+    def mean(v: str, out: str | None = None) -> str:
+        outs = [out] if out else None
+        if e.opset >= 18:
+            return e.node("ReduceMean", [v, e.ints(axes, "stat_axes")], {"keepdims": 1},
+                          outputs=outs)
+        return e.node("ReduceMean", [v], {"axes": axes, "keepdims": 1}, outputs=outs)
+
+    m = mean(e.x, e.outs[1] if e.used(1) else None)
+    if len(e.outs) > 2 and e.used(2):
+        d = e.node("Sub", [e.x, m])
+        var = mean(e.node("Mul", [d, d]))
+        std = e.node("Sqrt", [e.node("Add", [var, e.const(np.float32(eps), hint="stat_eps")])])
+        e.node("Reciprocal", [std], outputs=[e.outs[2]])
+
+
 @emitter("LayerNormalization")
 def emit_layer(e) -> None:
+    """LayerNormalization (opset 17, with its Mean / InvStdDev outputs when read); before
+    17 composed from ReduceMean, Sub, Mul, Sqrt, Div."""
     axis = int(e.attr("axis", -1))
     eps = float(e.attr("epsilon", 1e-5))
     if e.opset >= 17:
         ins = [e.x, e.weight("scale")] + ([e.weight("bias")] if e.has_weight("bias") else [])
-        e.final("LayerNormalization", ins, axis=axis, epsilon=eps)
+        outs = [e.out] + [o if e.used(i) else "" for i, o in enumerate(e.outs) if i]
+        while outs[-1] == "":
+            outs.pop()
+        e.node("LayerNormalization", ins, {"axis": axis, "epsilon": eps}, outputs=outs)
         return
     rank = e.in_rank()
     axis %= rank
+    if len(e.outs) > 1:
+        _stats(e, list(range(axis, rank)), eps)
     y = _normalize(e, e.x, list(range(axis, rank)), eps)
     if not e.has_weight("bias"):
         e.final("Mul", [y, e.weight("scale")])

@@ -4,6 +4,9 @@ from nnrosetta_backend_onnx.emitters import emitter
 @emitter("PRelu")
 def emit(e) -> None:
     """ONNX PRelu with the slope laid out per channel: [C] -> [C, 1, 1]."""
+    if len(e.weight_shape("slope")) >= 2:  # already laid out to broadcast from the right
+        e.final("PRelu", [e.x, e.weight("slope")])
+        return
     n = 1
     for d in e.weight_shape("slope"):
         n *= int(d)

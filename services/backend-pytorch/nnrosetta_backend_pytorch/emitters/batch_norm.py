@@ -13,8 +13,29 @@ def check(c) -> list[str]:
     return []
 
 
+def _functional(e) -> None:
+    """F.batch_norm (inference) with statistics or affine parameters computed at run time;
+    stored statistics become buffers, a stored scale/bias an nn.Parameter."""
+    args = [e.x]
+    for role in ("mean", "var"):
+        if e.dynamic(role):
+            args.append(e.param(role, [-1]))
+        else:
+            args.append(e.buffer(e.weight(role).reshape(-1), suffix=f"running_{role}"))
+    for role in ("scale", "bias"):
+        if e.dynamic(role) or e.has_weight(role):
+            args.append(e.param(role, [-1]))
+        else:
+            args.append("None")
+    args += ["training=False", f"eps={fmt_float(e.attr('epsilon', 1e-5))}"]
+    e.assign(f"F.batch_norm({', '.join(args)})")
+
+
 @emitter("BatchNorm", check=check)
 def emit(e) -> None:
+    if e.any_dynamic():
+        _functional(e)
+        return
     mean = e.weight("mean").reshape(-1)
     var = e.weight("var").reshape(-1)
     scale, bias = e.weight("scale"), e.weight("bias")

@@ -11,8 +11,36 @@ def check(c) -> list[str]:
     return out
 
 
+def _functional(e) -> None:
+    """F.conv2d with the weight and/or bias computed at run time (a stored one of the two
+    becomes an nn.Parameter)."""
+    wshape = e.param_shape("weight")
+    group = int(e.attr("group", 1))
+    begin, end = pads_split(e.attr("pads", [0, 0, 0, 0]))
+    x, padding = e.x, begin
+    if begin != end:
+        e.assign(f"F.pad({x}, {fmt_list(torch_pad_arg(begin + end))})")
+        x, padding = e.out, [0, 0]
+    b = e.param("bias", [wshape[0]] if wshape else None) if (
+        e.dynamic("bias") or e.has_weight("bias")) else None
+    args = [x, e.param("weight"), b or "None"]
+    s, d = e.attr("strides", [1, 1]), e.attr("dilations", [1, 1])
+    if any(int(v) != 1 for v in s):
+        args.append(f"stride={fmt_ints(s)}")
+    if any(int(v) != 0 for v in padding):
+        args.append(f"padding={fmt_ints(padding)}")
+    if any(int(v) != 1 for v in d):
+        args.append(f"dilation={fmt_ints(d)}")
+    if group != 1:
+        args.append(f"groups={group}")
+    e.assign(f"F.conv2d({', '.join(args)})")
+
+
 @emitter("Conv", check=check)
 def emit(e) -> None:
+    if e.any_dynamic():
+        _functional(e)
+        return
     w = e.weight("weight")
     b = e.weight("bias")
     group = int(e.attr("group", 1))

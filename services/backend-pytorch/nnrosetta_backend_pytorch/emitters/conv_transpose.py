@@ -17,8 +17,44 @@ def check(c) -> list[str]:
     return out
 
 
+def _functional(e) -> None:
+    """F.conv_transpose2d with the weight and/or bias computed at run time (a stored one of
+    the two becomes an nn.Parameter); asymmetric pads crop the output."""
+    wshape = e.param_shape("weight")
+    group = int(e.attr("group", 1))
+    begin, end = pads_split(e.attr("pads", [0, 0, 0, 0]))
+    symmetric = begin == end
+    b = e.param("bias", [wshape[1] * group] if wshape else None) if (
+        e.dynamic("bias") or e.has_weight("bias")) else None
+    args = [e.x, e.param("weight"), b or "None"]
+    s, d = e.attr("strides", [1, 1]), e.attr("dilations", [1, 1])
+    op_ = e.attr("output_padding", [0, 0])
+    if any(int(v) != 1 for v in s):
+        args.append(f"stride={fmt_ints(s)}")
+    if symmetric and any(int(v) != 0 for v in begin):
+        args.append(f"padding={fmt_ints(begin)}")
+    if any(int(v) != 0 for v in op_):
+        args.append(f"output_padding={fmt_ints(op_)}")
+    if group != 1:
+        args.append(f"groups={group}")
+    if any(int(v) != 1 for v in d):
+        args.append(f"dilation={fmt_ints(d)}")
+    e.assign(f"F.conv_transpose2d({', '.join(args)})")
+    if not symmetric:
+        _crop(e, begin, end)
+
+
+def _crop(e, begin, end) -> None:
+    def sl(a: int) -> str:
+        return f"{begin[a]}:{-end[a]}" if end[a] else f"{begin[a]}:"
+    e.assign(f"{e.out}[:, :, {sl(0)}, {sl(1)}]")
+
+
 @emitter("ConvTranspose", check=check)
 def emit(e) -> None:
+    if e.any_dynamic():
+        _functional(e)
+        return
     w = e.weight("weight")
     b = e.weight("bias")
     group = int(e.attr("group", 1))
@@ -42,6 +78,4 @@ def emit(e) -> None:
     layer = e.layer(f"nn.ConvTranspose2d({', '.join(args)})", params)
     e.assign(f"{layer}({e.x})")
     if not symmetric:  # asymmetric pads crop the full output: slice them off
-        def sl(a: int) -> str:
-            return f"{begin[a]}:{-end[a]}" if end[a] else f"{begin[a]}:"
-        e.assign(f"{e.out}[:, :, {sl(0)}, {sl(1)}]")
+        _crop(e, begin, end)

@@ -4,6 +4,11 @@ from nnrosetta_backend_pytorch.emitters import emitter
 
 @emitter("GroupNormalization")
 def emit(e) -> None:
+    if e.any_dynamic():  # scale or bias computed at run time
+        eps = float(e.attr("epsilon", 1e-5))
+        e.assign(f"F.group_norm({e.x}, {int(e.attr('num_groups'))}, "
+                 f"{e.param('scale', [-1])}, {e.param('bias', [-1])}, eps={fmt_float(eps)})")
+        return
     scale, bias = e.weight("scale").reshape(-1), e.weight("bias").reshape(-1)
     args = [str(int(e.attr("num_groups"))), str(scale.size)]
     eps = float(e.attr("epsilon", 1e-5))

@@ -13,6 +13,11 @@ def check(c) -> list[str]:
 
 @emitter("InstanceNormalization", check=check)
 def emit(e) -> None:
+    if e.any_dynamic():  # scale or bias computed at run time
+        eps = float(e.attr("epsilon", 1e-5))
+        e.assign(f"F.instance_norm({e.x}, weight={e.param('scale', [-1])}, "
+                 f"bias={e.param('bias', [-1])}, eps={fmt_float(eps)})")
+        return
     scale, bias = e.weight("scale").reshape(-1), e.weight("bias").reshape(-1)
     shape = e.in_shape()
     cls = _CLASS.get(len(shape) if shape is not None else 4, "InstanceNorm2d")

@@ -177,6 +177,22 @@ def floats_scalar(arr: np.ndarray, onode: ONode, what: str) -> float:
     return float(a.reshape(-1)[0])
 
 
+def bind_inputs(n: Node, bound: dict[str, str]) -> Node:
+    """Append run-time weights (role -> IR ref) to ``n``'s inputs in the order its IR op
+    declares (``weight_inputs`` of the schema); when a role is skipped, the node's
+    ``weight_inputs`` attribute names the bound roles."""
+    if not bound:
+        return n
+    from nnrosetta.ir import registry
+
+    order = registry.get(n.op).weight_inputs
+    roles = [r for r in order if r in bound]
+    n.inputs.extend(bound[r] for r in roles)
+    if roles != list(order[:len(roles)]):
+        n.attrs["weight_inputs"] = roles
+    return n
+
+
 def only_first_output(onode: ONode, ctx: Context) -> None:
     """The IR computes output 0 only (inference): refuse when another output is consumed."""
     for o in onode.outputs[1:]:

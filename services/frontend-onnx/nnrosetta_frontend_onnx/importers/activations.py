@@ -3,7 +3,14 @@ HardSigmoid, Celu, ThresholdedRelu, Gelu, Shrink, Softplus, Softsign, Mish, Hard
 
 import numpy as np
 
-from nnrosetta_frontend_onnx.importers._base import NodeIssue, Out, Unsupported, importer, node
+from nnrosetta_frontend_onnx.importers._base import (
+    NodeIssue,
+    Out,
+    Unsupported,
+    bind_inputs,
+    importer,
+    node,
+)
 
 
 def _simple(ir_op: str, **attr_map):
@@ -44,6 +51,8 @@ importer("Shrink", since=9, ir_ops=["Shrink"])(
 @importer("PRelu", since=1, ir_ops=["PRelu"])
 def prelu(onode, ctx) -> Out:
     x = ctx.need_shape(onode, onode.input(0))
+    if not ctx.is_const(onode.input(1)):
+        return _dynamic_prelu(onode, ctx, x)
     slope = ctx.tensor(onode.input(1), "slope")
     c = x[1] if len(x) > 1 else 1
     s = tuple(slope.shape)
@@ -65,3 +74,24 @@ def prelu(onode, ctx) -> Out:
     nd = node(onode, "PRelu", [ctx.ref(onode.input(0))])
     return Out([nd], {f"{nd.name}.slope": slope.map(
         lambda a: np.asarray(a, dtype=np.float32).reshape(-1), shape, "float32")})
+
+
+def _dynamic_prelu(onode, ctx, x) -> Out:
+    """A slope computed at run time, bound to the IR PRelu's input. ONNX broadcasts it from
+    the right; a rank-1 IR slope means one per channel, so a lower-rank slope is reshaped to
+    the input's rank first (unless it is shared, or the input is (N, C))."""
+    s = tuple(ctx.need_shape(onode, onode.input(1)))
+    if len(s) > len(x) or np.broadcast_shapes(s, tuple(x)) != tuple(x):
+        raise NodeIssue("BAD_SHAPE", f"{onode.label}: slope of shape {list(s)} does not "
+                        f"broadcast to the input {list(x)}")
+    ref = ctx.ref(onode.input(1))
+    nodes = []
+    size = int(np.prod(s)) if s else 1
+    if len(s) < 2 and not (size == 1 and len(s) == 1) and not (len(s) == 1 and len(x) == 2):
+        full = [1] * (len(x) - len(s)) + list(s)
+        if len(full) < 2:
+            full = [1] * (2 - len(full)) + full
+        nodes.append(node(onode, "Reshape", [ref], suffix="slope", shape=full))
+        ref = nodes[-1].name
+    nodes.append(bind_inputs(node(onode, "PRelu", [ctx.ref(onode.input(0))]), {"slope": ref}))
+    return Out(nodes)

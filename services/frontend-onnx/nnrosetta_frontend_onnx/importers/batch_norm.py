@@ -4,6 +4,7 @@ from nnrosetta_frontend_onnx.importers._base import (
     NodeIssue,
     Out,
     Unsupported,
+    bind_inputs,
     importer,
     node,
     only_first_output,
@@ -27,14 +28,21 @@ def batch_norm(onode, ctx) -> Out:
     n = node(onode, "BatchNorm", [ctx.ref(onode.input(0))],
              epsilon=float(onode.attr("epsilon", 1e-5)),
              momentum=round(1.0 - float(onode.attr("momentum", 0.9)), 7))
-    weights = {}
+    weights, bound = {}, {}
     for i, role in ((1, "scale"), (2, "bias"), (3, "mean"), (4, "var")):
+        if not ctx.is_const(onode.input(i)):  # computed at run time: bound to an input
+            shape = ctx.shape(onode.input(i))
+            if shape is not None and tuple(shape) != (c,):
+                raise Unsupported(f"{onode.label}: {role} computed at run time has shape "
+                                  f"{list(shape)}, expected [{c}]")
+            bound[role] = ctx.ref(onode.input(i))
+            continue
         t = ctx.tensor(onode.input(i), role)
         if _count(t.shape) != c:
             raise NodeIssue("BAD_SHAPE", f"{onode.label}: {role} has shape {list(t.shape)}, "
                             f"expected [{c}]")
         weights[f"{n.name}.{role}"] = t.map(lambda a: a.reshape(-1), (c,))
-    return Out([n], weights)
+    return Out([bind_inputs(n, bound)], weights)
 
 
 def _count(shape) -> int:

@@ -1,6 +1,6 @@
 """Conv (2-D, groups, dilations, auto_pad) -> IR Conv."""
 
-from nnrosetta_frontend_onnx.importers._base import NodeIssue, Out, importer, node
+from nnrosetta_frontend_onnx.importers._base import NodeIssue, Out, bind_inputs, importer, node
 from nnrosetta_frontend_onnx.importers._spatial import auto_pads, check_2d, two
 
 
@@ -8,6 +8,9 @@ from nnrosetta_frontend_onnx.importers._spatial import auto_pads, check_2d, two
 def conv(onode, ctx) -> Out:
     x = ctx.need_shape(onode, onode.input(0))
     check_2d(onode, x)
+    if not ctx.is_const(onode.input(1)) or (ctx.has(onode.input(2))
+                                             and not ctx.is_const(onode.input(2))):
+        return _dynamic(onode, ctx, x)
     w = ctx.tensor(onode.input(1), "weight W")
     if len(w.shape) != 4:
         raise NodeIssue("BAD_SHAPE", f"{onode.label}: weight of shape {list(w.shape)} is not "
@@ -24,3 +27,30 @@ def conv(onode, ctx) -> Out:
         b = ctx.tensor(onode.input(2), "bias B")
         weights[f"{n.name}.bias"] = b.map(lambda a: a.reshape(-1), (w.shape[0],))
     return Out([n], weights)
+
+
+def _dynamic(onode, ctx, x) -> Out:
+    """Weight and/or bias computed at run time: bound to the IR Conv's inputs (a constant
+    one of the two stays a stored weight)."""
+    wshape = ctx.need_shape(onode, onode.input(1))
+    if len(wshape) != 4:
+        raise NodeIssue("BAD_SHAPE", f"{onode.label}: weight of shape {list(wshape)} is not "
+                        "[O, C/group, kH, kW]")
+    k = two(onode, "kernel_shape", list(wshape[2:]))
+    s = two(onode, "strides", [1, 1])
+    d = two(onode, "dilations", [1, 1])
+    pads = auto_pads(onode, list(x[2:]), k, s, d)
+    n = node(onode, "Conv", [ctx.ref(onode.input(0))], kernel_shape=k, strides=s, pads=pads,
+             dilations=d, group=int(onode.attr("group", 1)))
+    weights, bound = {}, {}
+    for i, role in ((1, "weight"), (2, "bias")):
+        name = onode.input(i)
+        if not ctx.has(name):
+            continue
+        if ctx.is_const(name):
+            t = ctx.tensor(name, role)
+            weights[f"{n.name}.{role}"] = t if role == "weight" else t.map(
+                lambda a: a.reshape(-1), (int(wshape[0]),))
+        else:
+            bound[role] = ctx.ref(name)
+    return Out([bind_inputs(n, bound)], weights)

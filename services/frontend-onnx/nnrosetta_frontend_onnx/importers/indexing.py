@@ -10,6 +10,7 @@ from nnrosetta_frontend_onnx.importers._base import (
     NodeIssue,
     Out,
     Unsupported,
+    bind_inputs,
     canon_axis,
     floats_scalar,
     importer,
@@ -138,8 +139,19 @@ def clip(onode, ctx) -> Out:
         hi = float(onode.attr("max", np.inf))
     else:
         lo, hi = -np.inf, np.inf
-        if ctx.has(onode.input(1)):
-            lo = floats_scalar(ctx.const(onode.input(1), "min"), onode, "min")
-        if ctx.has(onode.input(2)):
-            hi = floats_scalar(ctx.const(onode.input(2), "max"), onode, "max")
+        bound = {}
+        for i, role in ((1, "min"), (2, "max")):
+            name = onode.input(i)
+            if not ctx.has(name):
+                continue
+            if not ctx.is_const(name):  # computed at run time: bound to an input
+                bound[role] = ctx.ref(name)
+            elif role == "min":
+                lo = floats_scalar(ctx.const(name, "min"), onode, "min")
+            else:
+                hi = floats_scalar(ctx.const(name, "max"), onode, "max")
+        if bound:
+            attrs = {k: float(v) for k, v in (("min", lo), ("max", hi)) if k not in bound}
+            return Out([bind_inputs(node(onode, "Clip", [ctx.ref(onode.input(0))], **attrs),
+                                    bound)])
     return Out([node(onode, "Clip", [ctx.ref(onode.input(0))], min=float(lo), max=float(hi))])

@@ -7,7 +7,8 @@ from nnrosetta.ir.registry import Attr, op
     "epsilon": Attr("float", 1e-5, "added to the variance"),
     "momentum": Attr("float", 0.1, "running-statistics update factor (PyTorch's meaning: "
                      "new = (1 - momentum) * old + momentum * batch); unused at inference"),
-}, weights={"mean": True, "var": True, "scale": False, "bias": False})
+}, weights={"mean": True, "var": True, "scale": False, "bias": False},
+    weight_inputs=["scale", "bias", "mean", "var"])
 class BatchNorm:
     """Batch normalization with running statistics over axis 1:
     ``y = (x - mean) / sqrt(var + epsilon) * scale + bias``.

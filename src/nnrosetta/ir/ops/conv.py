@@ -10,7 +10,7 @@ from nnrosetta.ir.registry import Attr, op
     "pads": Attr("ints", [0, 0, 0, 0], "[top, left, bottom, right]"),
     "dilations": Attr("ints", [1, 1], "[dh, dw]"),
     "group": Attr("int", 1, "number of channel groups (= channels for depthwise)"),
-}, weights={"weight": True, "bias": False})
+}, weights={"weight": True, "bias": False}, weight_inputs=["weight", "bias"])
 class Conv:
     """2-D convolution (cross-correlation) of an NCHW input with ``weight [O, C/group, kh, kw]``.
 

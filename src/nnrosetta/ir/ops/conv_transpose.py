@@ -11,7 +11,7 @@ from nnrosetta.ir.registry import Attr, op
     "dilations": Attr("ints", [1, 1], "[dh, dw]"),
     "group": Attr("int", 1, "number of channel groups"),
     "output_padding": Attr("ints", [0, 0], "extra rows/columns added at the bottom/right"),
-}, weights={"weight": True, "bias": False})
+}, weights={"weight": True, "bias": False}, weight_inputs=["weight", "bias"])
 class ConvTranspose:
     """Transposed 2-D convolution ("deconvolution"), the gradient of Conv w.r.t. its input.
 

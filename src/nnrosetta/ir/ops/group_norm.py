@@ -6,7 +6,7 @@ from nnrosetta.ir.registry import Attr, op
 @op("GroupNormalization", inputs=["X"], outputs=["Y"], attrs={
     "num_groups": Attr("int", doc="channel groups normalized separately (divides C)"),
     "epsilon": Attr("float", 1e-5, "added to the variance"),
-}, weights={"scale": True, "bias": True})
+}, weights={"scale": True, "bias": True}, weight_inputs=["scale", "bias"])
 class GroupNormalization:
     """Normalizes each group of ``C / num_groups`` channels of each sample over the group's
     channels and spatial dims, then a per-channel affine map:

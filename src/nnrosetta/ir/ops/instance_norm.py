@@ -5,7 +5,7 @@ from nnrosetta.ir.registry import Attr, op
 
 @op("InstanceNormalization", inputs=["X"], outputs=["Y"], attrs={
     "epsilon": Attr("float", 1e-5, "added to the variance"),
-}, weights={"scale": True, "bias": True})
+}, weights={"scale": True, "bias": True}, weight_inputs=["scale", "bias"])
 class InstanceNormalization:
     """Normalizes each (sample, channel) over its spatial dims, then a per-channel affine map:
     ``y = (x - mean) / sqrt(var + epsilon) * scale[c] + bias[c]``.
