@@ -267,12 +267,13 @@ def test_long_names_wrap(tmp_path):
 def test_check_lists_every_unsupported_node():
     nodes = [inp(), Node("weird1", "FancyOp", ["data"]), Node("ok", "Relu", ["weird1"]),
              Node("weird2", "OtherOp", ["ok"]),
-             Node("pool3d", "Pool", ["weird2"], {"mode": "max", "kernel_shape": [2, 2, 2]})]
+             Node("pool4d", "Pool", ["weird2"],
+                  {"mode": "max", "kernel_shape": [2, 2, 2, 2]})]
     g, _ = graph(nodes, {})
     from nnrosetta.rpc.converter import Model
     issues, out = BACKEND.check(Model(format="ir", graph=g))
     assert out is None
-    assert [i.location for i in issues] == ["weird1", "weird2", "pool3d"]
+    assert [i.location for i in issues] == ["weird1", "weird2", "pool4d"]
     assert all(i.code == "UNSUPPORTED_OP" for i in issues)
     issues, _ = BACKEND.check(Model(format="caffe"))
     assert issues and issues[0].code == "BAD_FORMAT"

@@ -94,12 +94,12 @@ def test_global_pool(op, tmp_path):
     assert g.nodes[-1].attrs["global_pooling"] is True
 
 
-def test_pool_dilations_refused(tmp_path):
-    from nnrosetta.rpc.errors import ConversionError
+def test_pool_dilations(tmp_path):
+    """IR Pool has dilations (more in test_importers_pool_nd.py)."""
     m = make([H("MaxPool", ["x"], ["y"], kernel_shape=[2, 2], dilations=[2, 2])], {"x": X4},
              {"y": None}, opset=12)
-    with pytest.raises(ConversionError, match="dilations"):
-        check_against_ort(m, tmp_path)
+    g = check_against_ort(m, tmp_path)
+    assert [n.attrs.get("dilations") for n in g.nodes if n.op == "Pool"] == [[2, 2]]
 
 
 # -- BatchNormalization -----------------------------------------------------------------------
@@ -457,7 +457,8 @@ def test_expand_tile_depth_space(tmp_path):
     check_against_ort(m, tmp_path)
 
 
-def test_cast_of_computed_float_is_identity(tmp_path):
+def test_cast_of_computed_float_is_a_float32_cast(tmp_path):
     m = make([H("Relu", ["x"], ["r"]), H("Cast", ["r"], ["y"], to=1)], {"x": X4}, {"y": None},
              opset=13)
-    assert _ops(check_against_ort(m, tmp_path)) == ["Relu", "Identity"]
+    g = check_against_ort(m, tmp_path)
+    assert _ops(g) == ["Relu", "Cast"] and g.nodes[-1].attrs["to"] == "float32"

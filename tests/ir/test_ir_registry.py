@@ -32,6 +32,15 @@ SPEC_OPS |= {
     "Hardmax", "InstanceNormalization", "LayerNormalization", "GroupNormalization", "Expand",
     "Tile", "DepthToSpace", "SpaceToDepth",
 }
+# ONNX work (issue 5), recurrent ops
+SPEC_OPS |= {"RNN", "GRU", "LSTM"}
+# attention, resampling, comparisons and logic (ONNX conformance)
+SPEC_OPS |= {"Attention", "RMSNormalization", "Resize", "GridSample", "Cast", "Where", "IsInf",
+             "IsNaN", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Equal", "Not", "And",
+             "Or", "Xor"}
+# ONNX work (issue 5), pooling and small ops
+SPEC_OPS |= {"LpPool", "LpNormalization", "MeanVarianceNormalization", "Swish", "SwiGLU",
+             "Mod"}
 
 
 def test_registry_has_the_spec_op_set():

@@ -1,6 +1,6 @@
 """Ops that give constants: Shape and Size of statically shaped tensors, Constant; Cast of a
-computed tensor to a float type (an Identity: the IR computes in float32). Subgraphs of
-constants are folded before importers are asked (convert.fold)."""
+computed tensor to float32 or bool (the IR's compute types). Subgraphs of constants are folded
+before importers are asked (convert.fold)."""
 
 import numpy as np
 from onnx import TensorProto, numpy_helper
@@ -44,13 +44,19 @@ def constant(onode, ctx) -> Out:
 
 
 def _cast(onode, ctx, to: int) -> Out:
-    if to not in FLOATS:
+    """A computed tensor is float32 or bool (comparisons, logic): an IR Cast to float32 or
+    bool keeps bool results usable in arithmetic (a no-op on float32)."""
+    if to in FLOATS:
+        target = "float32"
+    elif to == TensorProto.BOOL:
+        target = "bool"
+    else:
         raise Unsupported(f"{onode.label}: a computed tensor cast to "
-                          f"{TensorProto.DataType.Name(to)}; the IR computes in float32")
-    return Out([node(onode, "Identity", [ctx.ref(onode.input(0))])])
+                          f"{TensorProto.DataType.Name(to)}; the IR computes in float32 and bool")
+    return Out([node(onode, "Cast", [ctx.ref(onode.input(0), "any")], to=target)])
 
 
-@importer("Cast", since=6, ir_ops=["Identity"])
+@importer("Cast", since=6, ir_ops=["Cast"])
 def cast(onode, ctx) -> Out:
     return _cast(onode, ctx, int(onode.attr("to")))
 
