@@ -199,6 +199,17 @@ def load(files: Mapping[str, str], names: Mapping[str, str], options: Mapping[st
         return out
     out.model = m
     out.opset = default_opset(m)
+    if out.opset == 0:   # no default-domain import: every op is from another domain
+        for nd in m.graph.node:
+            out.issues.append(Issue(
+                "UNSUPPORTED_OP", nd.name or (nd.output[0] if nd.output else nd.op_type),
+                f"op {nd.op_type} (domain {nd.domain or 'ai.onnx'}) in node "
+                f"{nd.name or nd.output[0]!r}: frontend-onnx reads the default ONNX domain "
+                "only"))
+        if not m.graph.node:
+            out.issues.append(Issue("UNSUPPORTED_OPSET", "opset_import",
+                                    f"{label} imports no default ONNX opset"))
+        return out
     if out.opset < MIN_OPSET or out.opset > max_opset():
         out.issues.append(Issue("UNSUPPORTED_OPSET", "opset_import", f"{label} uses ONNX opset "
                                 f"{out.opset}; frontend-onnx reads opsets {MIN_OPSET}.."
