@@ -86,7 +86,13 @@ def run(g, w, x, folder, opset):
     return m, outs
 
 
-def _native(case: str, opset: int) -> bool:
+def _native(case: str, opset: int, graph=None) -> bool:
+    """Whether backend-onnx writes ONNX Attention itself (else the computation spelled out):
+    from opset 23 (25 with window sizes), unless qk_matmul_output is used (onnxruntime 1.32's
+    kernel deviates from the definition there)."""
+    if graph is not None and any(n.op == "Attention" and int(n.attrs.get("num_outputs", 1)) >= 4
+                                 for n in graph.nodes):
+        return False
     return opset >= 25 or (opset >= 23 and "window" not in case)
 
 
@@ -98,14 +104,9 @@ def test_attention_matches_reference(case, opset, tmp_path):
     assert BACKEND.issues(g, opset) == []
     x = feeds(g, sorted(CASES).index(case))
     ref = list(registry.run_reference(g, w, x).values())
-    try:
-        m, outs = run(g, w, x, tmp_path, opset)
-    except Exception as e:   # noqa: BLE001
-        if _native(case, opset) and "NOT_IMPLEMENTED" in str(e).upper():
-            pytest.skip(f"onnxruntime has no Attention-{opset} kernel: {str(e)[:200]}")
-        raise
+    m, outs = run(g, w, x, tmp_path, opset)
     ops = {n.op_type for n in m.graph.node}
-    assert ("Attention" in ops) == _native(case, opset), ops
+    assert ("Attention" in ops) == _native(case, opset, g), ops
     assert len(outs) == len(ref)
     for o, r in zip(outs, ref, strict=True):
         assert o.shape == r.shape and o.dtype == r.dtype

@@ -71,11 +71,11 @@ def test_dilations_attribute_on_max_pool(tmp_path):
     assert attrs["pads"] == [0, 1, 0, 1, 0, 1]
 
 
-@pytest.mark.parametrize("case,op", [("swish", "Swish"), ("swiglu", "SwiGLU"),
-                                     ("mod", "Mod")])
+@pytest.mark.parametrize("case,op", [("mod", "Mod")])
 def test_newest_opset_writes_the_op(case, op, tmp_path):
     """At the newest opset the op itself is written (checked by onnx.checker; onnxruntime
-    may not run opsets that new yet)."""
+    may not run opsets that new yet). Swish and SwiGLU are always written as their function
+    bodies: onnxruntime 1.32 has no kernel for them."""
     g, w = CASES[case]()
     files = convert(g, w, tmp_path, opset=str(build.max_opset()))
     m = onnx.load(files[MODEL_ONNX])

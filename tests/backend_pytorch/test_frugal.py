@@ -63,3 +63,21 @@ def test_control_flow_runs_as_written():
     fwd = next(f for c in tree.body if isinstance(c, ast.ClassDef) and c.name == "Branchy"
                for f in c.body if isinstance(f, ast.FunctionDef))
     assert not any(isinstance(s, ast.Delete) for s in fwd.body)
+
+
+def test_wrap_keeps_groupings_and_subscripts_single():
+    """codegen.wrap breaks long lines inside brackets; a trailing comma there must not turn a
+    parenthesised expression into a tuple, or an index into a tuple index."""
+    from nnrosetta_backend_pytorch.codegen import wrap
+
+    n = "a_rather_long_variable_name_standing_for_a_tensor_value"
+    env = {n: 3, "xs": list(range(20))}
+    for text in (f"y = ({n} - {n} * 2) * {n}", f"y = xs[{n} + {n} + {n} - {n} - {n} - 2]"):
+        lines = wrap(text, "        ")
+        assert len(lines) > 1   # broken inside the brackets (best effort on length)
+        got, want = {}, {}
+        exec("\n".join(x[8:] for x in lines), dict(env), got)  # noqa: S102 - test code
+        exec(text, dict(env), want)  # noqa: S102 - test code
+        assert got["y"] == want["y"], lines
+    call = wrap(f"y = torch.cat([{n}, {n}, {n}], dim=1)", "        ")
+    assert call[-2].endswith(","), call   # calls keep their trailing comma

@@ -128,7 +128,8 @@ def render(exp: dict) -> str:
         "* **ONNX -> IR -> PyTorch**: frontend-onnx `to_ir`, backend-pytorch `from_ir` "
         "(model.py + weights.pth), then backend-pytorch `run` of the generated model "
         f"(torch {v['torch']});",
-        "* **ONNX -> IR -> ONNX**: frontend-onnx `to_ir`, backend-onnx `from_ir` (model.onnx), "
+        "* **ONNX -> IR -> ONNX**: frontend-onnx `to_ir`, backend-onnx `from_ir` (model.onnx at "
+        "the source model's opset, at least 17), "
         f"then onnxruntime {v['onnxruntime']}.",
         "",
         "Outputs are compared as ONNX's backend test runner does: same count, shape and dtype, "

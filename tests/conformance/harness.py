@@ -110,6 +110,9 @@ def base_name(name: str) -> str:
     return re.sub(r"_expanded(_ver\d+)?$", "", name)
 
 
+ROUND_TRIP_MIN_OPSET = 17   # backend-onnx's default
+
+
 def _opset(model: Any, domain: str) -> int:
     domains = {"", "ai.onnx"} if domain in ("", "ai.onnx") else {domain}
     for o in model.opset_import:
@@ -417,7 +420,8 @@ class Harness:
             if way == "pytorch":
                 got = self._pytorch(graph, weights, feeds, work, times)
             else:
-                got = self._onnx(graph, weights, feeds, work, times)
+                got = self._onnx(graph, weights, feeds, work, times,
+                                 _opset(case.model, ""))
         return _order(got, out_names, case.output_names)
 
     def run_both(self, case: Case) -> dict[str, Result]:
@@ -478,7 +482,10 @@ class Harness:
         times["run_s"] = time.perf_counter() - t0
         return [(n, np.asarray(v)) for n, v in outs]
 
-    def _onnx(self, graph, weights, feeds, work, times) -> list[tuple[str, np.ndarray]]:
+    def _onnx(self, graph, weights, feeds, work, times, source_opset: int = 0,
+              ) -> list[tuple[str, np.ndarray]]:
+        """The round trip writes at the source model's opset (what a user converting it back
+        would ask for), at least backend-onnx's default 17."""
         import onnxruntime as ort
 
         from nnrosetta.rpc.converter import Progress
@@ -489,7 +496,8 @@ class Harness:
         files: dict[str, str] = {}
         t0 = time.perf_counter()
         try:
-            for item in be.from_ir(graph, weights, {}, out_dir):
+            opset = max(ROUND_TRIP_MIN_OPSET, source_opset)
+            for item in be.from_ir(graph, weights, {"opset": str(opset)}, out_dir):
                 if not isinstance(item, Progress):
                     files[item[0]] = item[1]
         except Exception as e:  # noqa: BLE001

@@ -3,12 +3,14 @@ OpenCV's Caffe runtime on the same tiny random net, node by node."""
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 
 from tests.frontend_caffe._nets import model_for, rng_blobs, to_ir, write_model
 
-cv2 = pytest.importorskip("cv2")
+cv2 = importlib.import_module("cv2")
 
 from nnrosetta.ir import run_reference  # noqa: E402
 from nnrosetta_frontend_caffe import CaffeConverter  # noqa: E402

@@ -38,14 +38,17 @@ def test_conv(opset, attrs, wshape, tmp_path):
     assert _ops(g) == ["Conv"] and g.node("c1").attrs["_source_name"] == "y"
 
 
-def test_conv_without_bias_and_1d_is_refused(tmp_path):
+def test_conv_without_bias_and_4d_spatial_is_refused(tmp_path):
     m = make([H("Conv", ["x", "w"], ["y"])], {"x": X4}, {"y": None}, [init("w", r(2, 4, 1, 1))])
     check_against_ort(m, tmp_path / "a")
     m1 = make([H("Conv", ["x", "w"], ["y"])], {"x": [1, 4, 9]}, {"y": None},
               [init("w", r(2, 4, 3))])
+    check_against_ort(m1, tmp_path / "b")  # 1-D (N, C, W) converts
+    m4 = make([H("Conv", ["x", "w"], ["y"])], {"x": [1, 2, 3, 3, 3, 3]}, {"y": None},
+              [init("w", r(2, 2, 1, 1, 1, 1))])
     from nnrosetta.rpc.errors import ConversionError
-    with pytest.raises(ConversionError, match="2-D"):
-        check_against_ort(m1, tmp_path / "b")
+    with pytest.raises(ConversionError, match="1 to 3 spatial axes"):
+        check_against_ort(m4, tmp_path / "c")
 
 
 @pytest.mark.parametrize("opset", [9, 11, 17])

@@ -41,6 +41,8 @@ SPEC_OPS |= {"Attention", "RMSNormalization", "Resize", "GridSample", "Cast", "W
 # ONNX work (issue 5), pooling and small ops
 SPEC_OPS |= {"LpPool", "LpNormalization", "MeanVarianceNormalization", "Swish", "SwiGLU",
              "Mod"}
+# ONNX conformance: BatchNormalization with training_mode=1
+SPEC_OPS |= {"BatchNormTraining"}
 
 
 def test_registry_has_the_spec_op_set():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import math
 import shutil
 
@@ -13,8 +14,8 @@ from tests.zoo import nets
 from tests.zoo.build import MODELS, build, source_hash
 from tests.zoo.weights import blob_header, read_blobs, write_caffemodel
 
-cv2 = pytest.importorskip("cv2")
-caffe_pb2 = pytest.importorskip("nnrosetta.proto.caffe_pb2")
+cv2 = importlib.import_module("cv2")
+caffe_pb2 = importlib.import_module("nnrosetta.proto.caffe_pb2")
 
 SMALL = [n for n, m in MODELS.items() if not m.slow]
 

@@ -146,9 +146,15 @@ def wrap(text: str, indent: str) -> list[str]:
     if end < 0 or end == start + 1:
         return [indent + text]
     head, inner, tail = text[:start + 1], text[start + 1:end], text[end:]
+    items = _split_top(inner)
+    # A trailing comma is harmless in a call or a literal, but turns a bare grouping
+    # "(a - b)" into a tuple and "x[i]" into "x[(i,)]": keep single items as they are there.
+    after_name = start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_)]")
+    grouping = (text[start] == "(" and not after_name) or (text[start] == "[" and after_name)
+    comma = "" if grouping and len(items) == 1 else ","
     lines = [indent + head]
-    for item in _split_top(inner):
-        lines.extend(wrap(item + ",", indent + "    "))
+    for item in items:
+        lines.extend(wrap(item + comma, indent + "    "))
     lines.append(indent + tail)
     return lines
 

@@ -1,13 +1,10 @@
 from nnrosetta_backend_onnx.emitters import emitter
-from nnrosetta_backend_onnx.emitters._common import check_2d, ints
+from nnrosetta_backend_onnx.emitters._common import ints
+from nnrosetta_backend_onnx.emitters.conv import conv_attrs, conv_check
 
 
 def check(c) -> list[str]:
-    out = check_2d(c, ("kernel_shape", "strides", "dilations", "output_padding"))
-    w = c.weight_shape("weight")
-    if w is not None and len(w) != 4:
-        out.append(f"weight shape {list(w)}: ConvTranspose needs [C, O/group, kh, kw]")
-    return out
+    return conv_check(c, "ConvTranspose", "[C, O/group, *kernel]", ("output_padding",))
 
 
 @emitter("ConvTranspose", check=check)
@@ -15,7 +12,7 @@ def emit(e) -> None:
     ins = [e.x, e.weight("weight")]
     if e.has_weight("bias"):
         ins.append(e.weight("bias", [-1]))
-    e.final("ConvTranspose", ins, kernel_shape=ints(e.attr("kernel_shape")),
-            strides=ints(e.attr("strides", [1, 1])), pads=ints(e.attr("pads", [0, 0, 0, 0])),
-            dilations=ints(e.attr("dilations", [1, 1])), group=int(e.attr("group", 1)),
-            output_padding=ints(e.attr("output_padding", [0, 0])))
+    attrs = conv_attrs(e)
+    n = len(attrs["kernel_shape"])
+    e.final("ConvTranspose", ins, **attrs,
+            output_padding=ints(e.attr("output_padding") or [0] * n))

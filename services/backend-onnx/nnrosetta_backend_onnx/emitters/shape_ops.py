@@ -73,6 +73,22 @@ def emit_d2s(e) -> None:
             mode=str(e.attr("mode", "DCR")))
 
 
-@emitter("SpaceToDepth")
+def check_s2d(c) -> list[str]:
+    if c.attr("mode", "DCR") == "CRD" and c.opset < 28 and c.in_rank() not in (None, 4):
+        return [f"SpaceToDepth CRD below opset 28 needs a 4-D input, got rank {c.in_rank()}"]
+    return []
+
+
+@emitter("SpaceToDepth", check=check_s2d)
 def emit_s2d(e) -> None:
-    e.final("SpaceToDepth", [e.x], blocksize=int(e.attr("blocksize")))
+    """SpaceToDepth; mode CRD is native from opset 28, below it a Reshape / Transpose /
+    Reshape (a DCR SpaceToDepth is the same as before opset 28: it has no mode attribute)."""
+    b = int(e.attr("blocksize"))
+    mode = str(e.attr("mode", "DCR"))
+    if mode == "DCR" or e.opset >= 28:
+        e.final("SpaceToDepth", [e.x], blocksize=b, **({"mode": mode} if mode != "DCR" else {}))
+        return
+    n, c, h, w = (int(d) for d in e.in_shape())
+    t = e.node("Reshape", [e.x, e.ints([n, c, h // b, b, w // b, b], "blocks")])
+    t = e.node("Transpose", [t], {"perm": [0, 1, 3, 5, 2, 4]})
+    e.final("Reshape", [t, e.ints([n, c * b * b, h // b, w // b], "shape")])

@@ -1,30 +1,58 @@
 from nnrosetta_backend_pytorch.codegen import fmt_ints, fmt_list
 from nnrosetta_backend_pytorch.emitters import emitter
-from nnrosetta_backend_pytorch.emitters._common import check_2d, pads_split, torch_pad_arg
+from nnrosetta_backend_pytorch.emitters._common import pads_split
+from nnrosetta_backend_pytorch.emitters.pool import pad_arg
 
 
-def check(c) -> list[str]:
-    out = check_2d(c, ("kernel_shape", "strides", "dilations"))
+def conv_check(c, op_name: str, wdoc: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """1 to 3 spatial axes (the length of kernel_shape), per-axis attributes to match."""
+    k = c.attr("kernel_shape") or []
+    n = len(k)
+    if not 1 <= n <= 3:
+        return [f"kernel_shape={list(k)}: 1 to 3 spatial axes are supported"]
+    out = []
+    for key in ("strides", "dilations", *extra):
+        v = c.attr(key) or []
+        if len(v) not in (0, n):
+            out.append(f"{key}={list(v)}: needs one value per spatial axis ({n})")
+    p = c.attr("pads") or []
+    if len(p) not in (0, 2 * n):
+        out.append(f"pads={list(p)}: needs {2 * n} values (begin per axis, then end)")
+    elif p and min(p) < 0:
+        out.append(f"pads={list(p)}: negative pads are not supported")
     w = c.weight_shape("weight")
-    if w is not None and len(w) != 4:
-        out.append(f"weight shape {list(w)}: Conv needs [O, I/group, kh, kw]")
+    if w is not None and len(w) != n + 2:
+        out.append(f"weight shape {list(w)}: {op_name} needs {wdoc} with {n} kernel axes")
     return out
 
 
+def geometry(e):
+    """(n, kernel, strides, dilations, pad_begin, pad_end) with [] defaults filled in."""
+    k = [int(v) for v in e.attr("kernel_shape")]
+    n = len(k)
+    s = [int(v) for v in e.attr("strides") or [1] * n]
+    d = [int(v) for v in e.attr("dilations") or [1] * n]
+    begin, end = pads_split(e.attr("pads") or [0] * (2 * n))
+    return n, k, s, d, begin, end
+
+
+def check(c) -> list[str]:
+    return conv_check(c, "Conv", "[O, I/group, *kernel]")
+
+
 def _functional(e) -> None:
-    """F.conv2d with the weight and/or bias computed at run time (a stored one of the two
-    becomes an nn.Parameter)."""
+    """F.conv1d/2d/3d with the weight and/or bias computed at run time (a stored one of the
+    two becomes an nn.Parameter)."""
     wshape = e.param_shape("weight")
     group = int(e.attr("group", 1))
-    begin, end = pads_split(e.attr("pads", [0, 0, 0, 0]))
+    n, _, s, d, begin, end = geometry(e)
     x, padding = e.x, begin
     if begin != end:
-        e.assign(f"F.pad({x}, {fmt_list(torch_pad_arg(begin + end))})")
-        x, padding = e.out, [0, 0]
+        e.assign(f"F.pad({x}, {fmt_list(pad_arg(begin, end))})")
+        x, padding = e.out, [0] * n
     b = e.param("bias", [wshape[0]] if wshape else None) if (
         e.dynamic("bias") or e.has_weight("bias")) else None
     args = [x, e.param("weight"), b or "None"]
-    s, d = e.attr("strides", [1, 1]), e.attr("dilations", [1, 1])
     if any(int(v) != 1 for v in s):
         args.append(f"stride={fmt_ints(s)}")
     if any(int(v) != 0 for v in padding):
@@ -33,7 +61,7 @@ def _functional(e) -> None:
         args.append(f"dilation={fmt_ints(d)}")
     if group != 1:
         args.append(f"groups={group}")
-    e.assign(f"F.conv2d({', '.join(args)})")
+    e.assign(f"F.conv{n}d({', '.join(args)})")
 
 
 @emitter("Conv", check=check)
@@ -44,15 +72,12 @@ def emit(e) -> None:
     w = e.weight("weight")
     b = e.weight("bias")
     group = int(e.attr("group", 1))
-    k = e.attr("kernel_shape", list(w.shape[2:]))
-    s = e.attr("strides", [1, 1])
-    d = e.attr("dilations", [1, 1])
-    begin, end = pads_split(e.attr("pads", [0, 0, 0, 0]))
+    n, k, s, d, begin, end = geometry(e)
     x = e.x
     padding = begin
     if begin != end:  # asymmetric (e.g. TensorFlow SAME): pad explicitly, then convolve
-        e.assign(f"F.pad({x}, {fmt_list(torch_pad_arg(begin + end))})")
-        x, padding = e.out, [0, 0]
+        e.assign(f"F.pad({x}, {fmt_list(pad_arg(begin, end))})")
+        x, padding = e.out, [0] * n
     args = [str(w.shape[1] * group), str(w.shape[0]), f"kernel_size={fmt_ints(k)}",
             f"stride={fmt_ints(s)}", f"padding={fmt_ints(padding)}"]
     if any(int(v) != 1 for v in d):
@@ -62,5 +87,5 @@ def emit(e) -> None:
     if b is None:
         args.append("bias=False")
     params = {"weight": w} if b is None else {"weight": w, "bias": b}
-    layer = e.layer(f"nn.Conv2d({', '.join(args)})", params)
+    layer = e.layer(f"nn.Conv{n}d({', '.join(args)})", params)
     e.assign(f"{layer}({x})")

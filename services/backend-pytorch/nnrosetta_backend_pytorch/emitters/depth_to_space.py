@@ -27,8 +27,12 @@ def emit(e) -> None:
 
 @emitter("SpaceToDepth", check=check)
 def emit_space_to_depth(e) -> None:
-    """Output channels ordered (block row, block column, channel), unlike nn.PixelUnshuffle."""
+    """CRD: nn.PixelUnshuffle (channels ordered channel, block row, block column); DCR: output
+    channels ordered (block row, block column, channel), a reshape and permute."""
     b = int(e.attr("blocksize"))
+    if e.attr("mode", "DCR") == "CRD":
+        e.assign(f"{e.layer(f'nn.PixelUnshuffle({b})')}({e.x})")
+        return
     n, c, h, w = e.in_shape()
     e.line("# SpaceToDepth: output channels are (block row, block column, channel)")
     e.assign(f"{e.x}.reshape({_dims(n, c, h // b, b, w // b, b)}).permute(0, 3, 5, 1, 2, 4)"

@@ -1,5 +1,8 @@
-"""BatchNormalization (inference: running statistics) -> IR BatchNorm."""
+"""BatchNormalization -> IR BatchNorm (inference: running statistics) or, with
+training_mode=1 (opset 14), IR BatchNormTraining (batch statistics; outputs Y and the updated
+running mean and variance)."""
 
+from nnrosetta.ir.graph import make_ref
 from nnrosetta_frontend_onnx.importers._base import (
     NodeIssue,
     Out,
@@ -11,21 +14,20 @@ from nnrosetta_frontend_onnx.importers._base import (
 )
 
 
-@importer("BatchNormalization", since=1, ir_ops=["BatchNorm"])
+@importer("BatchNormalization", since=1, ir_ops=["BatchNorm", "BatchNormTraining"])
 def batch_norm(onode, ctx) -> Out:
-    only_first_output(onode, ctx)
+    training = onode.opset >= 14 and bool(int(onode.attr("training_mode", 0)))
+    if not training:
+        only_first_output(onode, ctx)
     if onode.opset < 9 and int(onode.attr("spatial", 1)) != 1:
         raise Unsupported(f"{onode.label}: spatial=0 (per-element statistics)")
-    if int(onode.attr("training_mode", 0)):
-        raise Unsupported(f"{onode.label}: training_mode=1 (batch statistics); the IR "
-                          "normalizes with running statistics")
     x = ctx.need_shape(onode, onode.input(0))
     if len(x) < 2:
         raise NodeIssue("BAD_SHAPE", f"{onode.label}: input of shape {list(x)} has no "
                         "channel axis")
     c = x[1]
     # ONNX: running = running * momentum + batch * (1 - momentum); PyTorch (IR) the reverse
-    n = node(onode, "BatchNorm", [ctx.ref(onode.input(0))],
+    n = node(onode, "BatchNormTraining" if training else "BatchNorm", [ctx.ref(onode.input(0))],
              epsilon=float(onode.attr("epsilon", 1e-5)),
              momentum=round(1.0 - float(onode.attr("momentum", 0.9)), 7))
     weights, bound = {}, {}
@@ -42,7 +44,11 @@ def batch_norm(onode, ctx) -> Out:
             raise NodeIssue("BAD_SHAPE", f"{onode.label}: {role} has shape {list(t.shape)}, "
                             f"expected [{c}]")
         weights[f"{n.name}.{role}"] = t.map(lambda a: a.reshape(-1), (c,))
-    return Out([bind_inputs(n, bound)], weights)
+    if not training:
+        return Out([bind_inputs(n, bound)], weights)
+    outs = [make_ref(n.name, i) if i == 0 or (o and ctx.used(o)) else None
+            for i, o in enumerate(onode.outputs[:3])]
+    return Out([bind_inputs(n, bound)], weights, outs)
 
 
 def _count(shape) -> int:

@@ -1,23 +1,29 @@
-"""Conv (2-D, groups, dilations, auto_pad) -> IR Conv."""
+"""Conv (1-D to 3-D, groups, dilations, auto_pad) -> IR Conv."""
 
 from nnrosetta_frontend_onnx.importers._base import NodeIssue, Out, bind_inputs, importer, node
-from nnrosetta_frontend_onnx.importers._spatial import auto_pads, check_2d, two
+from nnrosetta_frontend_onnx.importers._spatial import auto_pads, per_axis, spatial_rank
+
+
+def _window(onode, x, wshape) -> tuple[list[int], list[int], list[int]]:
+    """kernel_shape, strides, dilations per spatial axis (the kernel from the weight's
+    shape when absent)."""
+    n = len(x) - 2
+    if len(wshape) != n + 2:
+        raise NodeIssue("BAD_SHAPE", f"{onode.label}: weight of shape {list(wshape)} is not "
+                        f"[O, C/group, *kernel] with {n} kernel axes")
+    return (per_axis(onode, "kernel_shape", n, list(wshape[2:])),
+            per_axis(onode, "strides", n, [1] * n), per_axis(onode, "dilations", n, [1] * n))
 
 
 @importer("Conv", since=1, ir_ops=["Conv"])
 def conv(onode, ctx) -> Out:
     x = ctx.need_shape(onode, onode.input(0))
-    check_2d(onode, x)
+    spatial_rank(onode, x)
     if not ctx.is_const(onode.input(1)) or (ctx.has(onode.input(2))
                                              and not ctx.is_const(onode.input(2))):
         return _dynamic(onode, ctx, x)
     w = ctx.tensor(onode.input(1), "weight W")
-    if len(w.shape) != 4:
-        raise NodeIssue("BAD_SHAPE", f"{onode.label}: weight of shape {list(w.shape)} is not "
-                        "[O, C/group, kH, kW]")
-    k = two(onode, "kernel_shape", list(w.shape[2:]))
-    s = two(onode, "strides", [1, 1])
-    d = two(onode, "dilations", [1, 1])
+    k, s, d = _window(onode, x, w.shape)
     g = int(onode.attr("group", 1))
     pads = auto_pads(onode, list(x[2:]), k, s, d)
     n = node(onode, "Conv", [ctx.ref(onode.input(0))], kernel_shape=k, strides=s, pads=pads,
@@ -33,12 +39,7 @@ def _dynamic(onode, ctx, x) -> Out:
     """Weight and/or bias computed at run time: bound to the IR Conv's inputs (a constant
     one of the two stays a stored weight)."""
     wshape = ctx.need_shape(onode, onode.input(1))
-    if len(wshape) != 4:
-        raise NodeIssue("BAD_SHAPE", f"{onode.label}: weight of shape {list(wshape)} is not "
-                        "[O, C/group, kH, kW]")
-    k = two(onode, "kernel_shape", list(wshape[2:]))
-    s = two(onode, "strides", [1, 1])
-    d = two(onode, "dilations", [1, 1])
+    k, s, d = _window(onode, x, wshape)
     pads = auto_pads(onode, list(x[2:]), k, s, d)
     n = node(onode, "Conv", [ctx.ref(onode.input(0))], kernel_shape=k, strides=s, pads=pads,
              dilations=d, group=int(onode.attr("group", 1)))

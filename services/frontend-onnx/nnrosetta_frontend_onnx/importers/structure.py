@@ -108,8 +108,11 @@ def depth_to_space(onode, ctx) -> Out:
 
 @importer("SpaceToDepth", since=1, ir_ops=["SpaceToDepth"])
 def space_to_depth(onode, ctx) -> Out:
+    mode = str(onode.attr("mode", "DCR"))  # an attribute since opset 28 (DCR before)
+    if mode not in ("DCR", "CRD"):
+        raise NodeIssue("BAD_ATTRIBUTE", f"{onode.label}: mode {mode!r} is not DCR or CRD")
     return Out([node(onode, "SpaceToDepth", [ctx.ref(onode.input(0))],
-                     blocksize=int(onode.attr("blocksize")))])
+                     blocksize=int(onode.attr("blocksize")), mode=mode)])
 
 
 @importer("Identity", since=1, ir_ops=["Identity"])
@@ -119,12 +122,26 @@ def identity(onode, ctx) -> Out:
 
 @importer("Dropout", since=1, ir_ops=["Dropout"])
 def dropout(onode, ctx) -> Out:
+    """Identity at inference. From opset 12 ratio and training_mode are inputs: training_mode
+    must be absent or a constant false (a constant true is random, unless ratio is a
+    constant 0); a ratio computed at run time is then accepted (it changes nothing at
+    inference) and the IR keeps the default 0.5 for a training layer."""
     only_first_output(onode, ctx)
     ratio = float(onode.attr("ratio", 0.5))
     if onode.opset >= 12:
-        if ctx.has(onode.input(1)):
-            ratio = float(np.asarray(ctx.const(onode.input(1), "ratio")).reshape(-1)[0])
-        if ctx.has(onode.input(2)) and bool(np.asarray(
-                ctx.const(onode.input(2), "training_mode")).reshape(-1)[0]):
-            raise Unsupported(f"{onode.label}: training_mode=true (random at inference)")
+        r_name, t_name = onode.input(1), onode.input(2)
+        const_ratio = ctx.is_const(r_name)
+        if const_ratio:
+            ratio = float(np.asarray(ctx.const(r_name, "ratio")).reshape(-1)[0])
+        elif ctx.has(r_name):
+            ratio = 0.5
+        if ctx.has(t_name):
+            if not ctx.is_const(t_name):
+                raise Unsupported(f"{onode.label}: training_mode {t_name!r} is computed at "
+                                  "run time (dropout is random when it is true); only an "
+                                  "absent or constant training_mode converts",
+                                  "DYNAMIC_INPUT")
+            training = bool(np.asarray(ctx.const(t_name, "training_mode")).reshape(-1)[0])
+            if training and not (const_ratio and ratio == 0.0):
+                raise Unsupported(f"{onode.label}: training_mode=true (random at inference)")
     return Out([node(onode, "Dropout", [ctx.ref(onode.input(0))], ratio=ratio)])

@@ -49,15 +49,20 @@ class DepthToSpace:
 
 @op("SpaceToDepth", inputs=["X"], outputs=["Y"], attrs={
     "blocksize": Attr("int", doc="side of the spatial block folded into channels"),
+    "mode": Attr("str", "DCR", "output channel order: DCR (block row, block column, channel) "
+                 "or CRD (channel, block row, block column)", choices=("DCR", "CRD")),
 })
 class SpaceToDepth:
     """Moves spatial blocks into channels: ``(N, C, H, W) -> (N, C * b², H / b, W / b)``,
-    the inverse of ``DepthToSpace`` in ``DCR`` mode.
+    the inverse of ``DepthToSpace`` in the same ``mode``.
 
-    ``x.reshape(N, C, H/b, b, W/b, b).transpose(0, 3, 5, 1, 2, 4).reshape(N, C*b², H/b, W/b)``.
+    ``x.reshape(N, C, H/b, b, W/b, b)``, then ``DCR``: ``.transpose(0, 3, 5, 1, 2, 4)``
+    (channels ordered ``b, b, C``); ``CRD``: ``.transpose(0, 1, 3, 5, 2, 4)`` (channels
+    ordered ``C, b, b``); then ``reshape(N, C*b², H/b, W/b)``.
 
-    Equivalents: ONNX ``SpaceToDepth``, TensorFlow ``tf.nn.space_to_depth`` (NHWC); PyTorch
-    ``nn.PixelUnshuffle(b)`` orders the channels differently (``C, b, b``, not ``b, b, C``).
+    Equivalents: ONNX ``SpaceToDepth`` (``mode`` since opset 28; ``DCR`` before),
+    TensorFlow ``tf.nn.space_to_depth`` (= ``DCR``, in NHWC), PyTorch
+    ``nn.PixelUnshuffle(b)`` (= ``CRD``).
     """
 
     @staticmethod
@@ -74,5 +79,6 @@ class SpaceToDepth:
         x, b = inputs[0], attrs["blocksize"]
         out = SpaceToDepth.infer(attrs, [x.shape], {})[0]
         n, c, h, w = x.shape
-        t = x.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
+        perm = (0, 3, 5, 1, 2, 4) if attrs["mode"] == "DCR" else (0, 1, 3, 5, 2, 4)
+        t = x.reshape(n, c, h // b, b, w // b, b).transpose(perm)
         return [np.ascontiguousarray(t.reshape(out))]
