@@ -249,7 +249,8 @@ def all_ops() -> dict[str, OpSchema]:
 
 
 def has(name: str) -> bool:
-    return name in all_ops()
+    _load_all()
+    return name in _REGISTRY
 
 
 def bound_inputs(node: Node) -> dict[str, str]:

@@ -23,18 +23,23 @@ __all__ = ["IMPORTERS", "Importer", "NodeIssue", "ONode", "Out", "Tensor", "Unsu
 _loaded = False
 
 
-def all_importers() -> dict[str, list[Importer]]:
+def _load() -> None:
     global _loaded
     if not _loaded:
         for m in pkgutil.iter_modules(__path__):
             if not m.name.startswith("_"):
                 importlib.import_module(f"{__name__}.{m.name}")
         _loaded = True
+
+
+def all_importers() -> dict[str, list[Importer]]:
+    _load()
     return {k: list(v) for k, v in IMPORTERS.items()}
 
 
 def find(op_type: str, opset: int) -> Importer | None:
-    for imp in all_importers().get(op_type, []):
+    _load()
+    for imp in IMPORTERS.get(op_type, []):
         if imp.handles(opset):
             return imp
     return None
