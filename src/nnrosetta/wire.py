@@ -17,7 +17,24 @@ from nnrosetta.proto import converter_pb2 as pb
 CHUNK_BYTES = 4 * 1024 * 1024 - 64 * 1024  # payload; leaves room for the message's fields
 
 
-def tensor_chunks(name: str, arr: np.ndarray, chunk: int = CHUNK_BYTES) -> Iterator[pb.TensorChunk]:
+Into = tuple[type, str] | None   # (outer message class, field): yield outer messages
+
+
+def _new(into: Into, inner_cls: type) -> tuple[Any, Any]:
+    """(message to yield, the chunk inside it to fill). The chunk is filled in place: building
+    it first and passing it to the outer constructor copies its 4 MiB again, which under
+    protobuf 5 runs at about 400 MB/s (in place: tens of GB/s)."""
+    if into is None:
+        m = inner_cls()
+        return m, m
+    m = into[0]()
+    return m, getattr(m, into[1])
+
+
+def tensor_chunks(name: str, arr: np.ndarray, chunk: int = CHUNK_BYTES,
+                  into: Into = None) -> Iterator[Any]:
+    """A tensor as TensorChunks of at most ``chunk`` bytes; into=(IRChunk, "tensor") yields
+    them already inside the stream's message."""
     arr = np.ascontiguousarray(arr)
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
@@ -28,8 +45,14 @@ def tensor_chunks(name: str, arr: np.ndarray, chunk: int = CHUNK_BYTES) -> Itera
     off = 0
     while True:
         end = min(off + chunk, n)
-        yield pb.TensorChunk(name=name, dtype=dt, shape=shape, offset=off,
-                             data=bytes(buf[off:end]), last=end >= n)
+        m, t = _new(into, pb.TensorChunk)
+        t.name = name
+        t.dtype = dt
+        t.shape.extend(shape)
+        t.offset = off
+        t.data = bytes(buf[off:end])
+        t.last = end >= n
+        yield m
         off = end
         if off >= n:
             return
@@ -50,21 +73,26 @@ def file_chunks(name: str, data: bytes | memoryview, chunk: int = CHUNK_BYTES,
 
 
 def path_chunks(name: str, path: str | os.PathLike, chunk: int = CHUNK_BYTES,
-                by_path: bool = False) -> Iterator[pb.FileChunk]:
+                by_path: bool = False, into: Into = None) -> Iterator[Any]:
     """A file as chunks of bytes; by_path: as one reference to its path (same-host transport;
-    the file must lie in the shared folder and stay there until the receiver is done)."""
+    the file must lie in the shared folder and stay there until the receiver is done);
+    into=(ModelChunk, "file"): inside the stream's message (see tensor_chunks)."""
     size = os.path.getsize(path)
     if by_path:
-        yield pb.FileChunk(name=name, offset=0, path=os.path.realpath(path), last=True,
-                           size=size)
+        m, c = _new(into, pb.FileChunk)
+        c.name, c.offset, c.path, c.last, c.size = name, 0, os.path.realpath(path), True, size
+        yield m
         return
     with open(path, "rb") as f:
         off = 0
         while True:
             data = f.read(chunk)
             end = off + len(data)
-            yield pb.FileChunk(name=name, offset=off, data=data, last=end >= size,
-                               size=size if off == 0 else 0)
+            m, c = _new(into, pb.FileChunk)
+            c.name, c.offset, c.data, c.last = name, off, data, end >= size
+            if off == 0:
+                c.size = size
+            yield m
             off = end
             if off >= size:
                 return

@@ -368,8 +368,7 @@ class Conversion:
         def stream():
             yield cpb.IRChunk(graph=graph.to_proto())
             for name, arr in ir_io.iter_npz(files["weights"]):
-                for c in wire.tensor_chunks(name, arr):
-                    yield cpb.IRChunk(tensor=c)
+                yield from wire.tensor_chunks(name, arr, into=(cpb.IRChunk, "tensor"))
 
         return stream()
 
@@ -576,14 +575,12 @@ class Conversion:
             if graph is not None:
                 yield cpb.RunChunk(graph=graph.to_proto())
             for role, p in files.items():
-                for c in wire.path_chunks(names[role], p, by_path=by_path):
-                    yield cpb.RunChunk(file=c)
+                yield from wire.path_chunks(names[role], p, by_path=by_path,
+                                            into=(cpb.RunChunk, "file"))
             for name, arr in feeds.items():
-                for c in wire.tensor_chunks(name, arr):
-                    yield cpb.RunChunk(tensor=c)
+                yield from wire.tensor_chunks(name, arr, into=(cpb.RunChunk, "tensor"))
             for name, arr in weights or ():
-                for c in wire.tensor_chunks(name, arr):
-                    yield cpb.RunChunk(tensor=c)
+                yield from wire.tensor_chunks(name, arr, into=(cpb.RunChunk, "tensor"))
 
         tensors = wire.TensorAssembler()
         info: dict[str, str] = {}

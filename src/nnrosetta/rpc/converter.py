@@ -146,8 +146,8 @@ def model_chunks(format: str, files: dict[str, str], options: dict[str, str] | N
     yield pb.ModelChunk(header=pb.ModelHeader(format=format, files=names, options=options or {},
                                               keep_as=keep_as, shared_dir=shared_dir))
     for role, path in files.items():
-        for c in wire.path_chunks(names[role], path, by_path=by_path):
-            yield pb.ModelChunk(file=c)
+        yield from wire.path_chunks(names[role], path, by_path=by_path,
+                                    into=(pb.ModelChunk, "file"))
 
 
 def caller_folder(path: str) -> str:
@@ -279,8 +279,7 @@ class ConverterServicer(pb_grpc.ConverterServicer):
                     if refs is not None:
                         yield pb.IRChunk(tensor=refs.add(name, arr))
                         continue
-                    for c in wire.tensor_chunks(name, arr):
-                        yield pb.IRChunk(tensor=c)
+                    yield from wire.tensor_chunks(name, arr, into=(pb.IRChunk, "tensor"))
             if refs is not None:
                 refs.close()
             if model.keep_as:   # the source files stay for a later Run
@@ -323,8 +322,8 @@ class ConverterServicer(pb_grpc.ConverterServicer):
                 else:
                     fname, path = item
                     written[fname] = path
-                    for c in wire.path_chunks(fname, path, by_path=by_path):
-                        yield pb.ModelChunk(file=c)
+                    yield from wire.path_chunks(fname, path, by_path=by_path,
+                                                into=(pb.ModelChunk, "file"))
             del weights
             if header.keep_as:   # the written files (and the graph) stay for a later Run
                 gdir = os.path.join(wd, ".nnrosetta-ir")
@@ -358,8 +357,7 @@ class ConverterServicer(pb_grpc.ConverterServicer):
             if entry is not None:
                 info["model_files"] = "kept"
             for name, arr in outputs:
-                for c in wire.tensor_chunks(name, np.asarray(arr)):
-                    yield pb.RunChunk(tensor=c)
+                yield from wire.tensor_chunks(name, np.asarray(arr), into=(pb.RunChunk, "tensor"))
             yield pb.RunChunk(header=pb.RunHeader(info=info,
                                                   output_names=[n for n, _ in outputs]))
         finally:
