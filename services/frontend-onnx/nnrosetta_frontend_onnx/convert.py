@@ -5,9 +5,11 @@ collects every issue instead of stopping at the first."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import numpy as np
@@ -130,23 +132,37 @@ def static_shapes(model: onnx.ModelProto, input_shapes: Mapping[str, tuple[int, 
 
 def fold(onode: ONode, values: list[np.ndarray | None], opset: int) -> list[np.ndarray]:
     """One node's outputs from constant inputs, by onnx.reference (NumPy, no user code)."""
-    from onnx.reference import ReferenceEvaluator
-
-    nd = helper.make_node(onode.op_type, onode.inputs, onode.outputs, domain=onode.domain)
-    for k, v in onode.attrs.items():
-        nd.attribute.append(helper.make_attribute(k, v))
-    feeds = {n: np.asarray(v) for n, v in zip(onode.inputs, values, strict=True) if n}
-    # a one-node model, so that the op's version is the model's opset (a bare NodeProto
-    # would be evaluated with the newest version of the op)
-    g = helper.make_graph(
-        [nd], "fold",
-        [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
-         for n, v in feeds.items()],
-        [onnx.ValueInfoProto(name=o) for o in onode.outputs if o])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
-    outs = ReferenceEvaluator(m).run(None, feeds)
+    ins = tuple(bool(n) for n in onode.inputs)
+    outs_wanted = tuple(bool(o) for o in onode.outputs)
+    attrs = tuple(sorted((k, helper.make_attribute(k, v).SerializeToString())
+                         for k, v in onode.attrs.items()))
+    ev = _evaluator(onode.op_type, onode.domain, opset, ins, outs_wanted, attrs)
+    feeds = {f"i{k}": np.asarray(v) for k, (n, v) in enumerate(zip(onode.inputs, values,
+                                                                      strict=True)) if n}
+    outs = ev.run(None, feeds)
     vals = iter(np.asarray(o) for o in outs)
     return [next(vals) if o else None for o in onode.outputs]
+
+
+@functools.lru_cache(maxsize=512)
+def _evaluator(op_type: str, domain: str, opset: int, ins: tuple[bool, ...],
+               outs: tuple[bool, ...], attrs: tuple[tuple[str, bytes], ...]) -> Any:
+    """A ReferenceEvaluator for one node signature, built once (building one costs more than
+    running it): a one-node model, so that the op's version is the model's opset (a bare
+    NodeProto would be evaluated with the newest version of the op)."""
+    from onnx.reference import ReferenceEvaluator
+
+    in_names = [f"i{k}" if present else "" for k, present in enumerate(ins)]
+    out_names = [f"o{k}" if present else "" for k, present in enumerate(outs)]
+    nd = helper.make_node(op_type, in_names, out_names, domain=domain)
+    for _, blob in attrs:
+        a = onnx.AttributeProto()
+        a.ParseFromString(blob)
+        nd.attribute.append(a)
+    g = helper.make_graph([nd], "fold", [onnx.ValueInfoProto(name=n) for n in in_names if n],
+                          [onnx.ValueInfoProto(name=o) for o in out_names if o])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    return ReferenceEvaluator(m)
 
 
 def _attrs(nd: onnx.NodeProto) -> dict:
