@@ -90,6 +90,15 @@ def inside(path: str) -> str:
     return real
 
 
+def contains(path: str) -> bool:
+    """Whether path lies inside this process's shared folder (see ``inside``)."""
+    try:
+        inside(path)
+        return True
+    except OutsideShared:
+        return False
+
+
 def mkdtemp(prefix: str) -> str | None:
     """A fresh folder inside the shared folder, or None without one."""
     import tempfile

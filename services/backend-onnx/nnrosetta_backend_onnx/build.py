@@ -316,30 +316,13 @@ class Emit(NodeView):
 
 # -- the builder -------------------------------------------------------------------------------
 
-def shapes_of(graph: Graph) -> dict[str, tuple[int, ...]]:
-    try:
-        return registry.infer_shapes(graph, annotate=False)
-    except Exception:  # noqa: BLE001 - fall back to the annotations the frontend left
-        out: dict[str, tuple[int, ...]] = {}
-        for n in graph.nodes:
-            for i, s in enumerate(n.attrs.get("_output_shapes") or []):
-                if isinstance(s, (list, tuple)) and all(isinstance(d, int) for d in s):
-                    out[make_ref(n.name, i)] = tuple(max(d, 1) for d in s)
-        return out
 
 
-def num_outputs(n: Node) -> int:
-    try:
-        return registry.get(n.op).num_outputs(n.attrs)
-    except Exception:  # noqa: BLE001
-        if n.op == "Split":
-            return len(n.attrs.get("split") or [1])
-        return 1
 
 
 def problems(graph: Graph, opset: int) -> list[tuple[str, str, str]]:
     """(node, op, message) for every node that cannot be written at ``opset``, all at once."""
-    shapes = shapes_of(graph)
+    shapes = registry.shapes_or_annotations(graph)
     out: list[tuple[str, str, str]] = []
     for n in graph.nodes:
         em = emitters.get(n.op)
@@ -357,17 +340,6 @@ def problems(graph: Graph, opset: int) -> list[tuple[str, str, str]]:
     return out
 
 
-def live_nodes(g: Graph, refs: Iterable[str]) -> set[str]:
-    by_name = g.node_map()
-    live: set[str] = set()
-    stack = [split_ref(r)[0] for r in refs]
-    while stack:
-        name = stack.pop()
-        if name in live or name not in by_name:
-            continue
-        live.add(name)
-        stack.extend(split_ref(r)[0] for r in by_name[name].inputs)
-    return live
 
 
 @dataclass
@@ -396,7 +368,7 @@ class Builder:
         self.weights = weights
         self.opset = opset
         self.taps = list(dict.fromkeys(make_ref(*split_ref(t)) for t in taps))
-        self.shapes = shapes_of(self.graph)
+        self.shapes = registry.shapes_or_annotations(self.graph)
         self.names = Names()
         self.node_names: set[str] = set()
         self.nodes: list[onnx.NodeProto] = []
@@ -410,7 +382,7 @@ class Builder:
         outputs = g.output_refs()
         if external is None:
             external = sum(t.nbytes for t in g.tensors.values()) > EXTERNAL_THRESHOLD
-        live = live_nodes(g, [*outputs, *self.taps])
+        live = g.live_nodes([*outputs, *self.taps])
         self.used = {make_ref(*split_ref(r)) for n in g.nodes if n.name in live
                      for r in n.inputs} | {make_ref(*split_ref(r)) for r in outputs} | set(
                          self.taps)
@@ -449,7 +421,7 @@ class Builder:
                 ins = [self.values[make_ref(*split_ref(r))] for r in n.inputs]
             except KeyError as e:
                 raise BuildError(n.name, f"input {e} is not computed before it") from e
-            count = num_outputs(n)
+            count = registry.output_count(n)
             outs = [self.names.new(make_ref(n.name, i))
                     for i in range(count)]
             for i, v in enumerate(outs):

@@ -379,21 +379,11 @@ class Scale(nn.Module):
 }
 
 
-def _shapes(graph: Graph) -> dict[str, tuple[int, ...]]:
-    try:
-        return registry.infer_shapes(graph, annotate=False)
-    except Exception:  # noqa: BLE001 - fall back to the annotations the frontend left
-        out: dict[str, tuple[int, ...]] = {}
-        for n in graph.nodes:
-            for i, s in enumerate(n.attrs.get("_output_shapes") or []):
-                if isinstance(s, (list, tuple)) and all(isinstance(d, int) for d in s):
-                    out[make_ref(n.name, i)] = tuple(max(d, 1) for d in s)
-        return out
 
 
 def problems(graph: Graph) -> list[tuple[str, str, str]]:
     """(node, op, message) for every node the backend cannot emit, all at once."""
-    shapes = _shapes(graph)
+    shapes = registry.shapes_or_annotations(graph)
     out: list[tuple[str, str, str]] = []
     for n in graph.nodes:
         em = emitters.get(n.op)
@@ -413,7 +403,7 @@ class CodeGen:
         self.graph = graph.toposorted()
         self.weights = weights
         self.taps = list(taps)
-        self.shapes = _shapes(self.graph)
+        self.shapes = registry.shapes_or_annotations(self.graph)
         self.names = NameTable(_module_attrs())
         self.node_ident: dict[str, str] = {}
         self.layers: list[Layer] = []
@@ -429,7 +419,7 @@ class CodeGen:
         outputs = g.output_refs()
         tap_set = {make_ref(*split_ref(r)) for r in self.taps}
         input_nodes = g.inputs
-        live = _live_nodes(g, [*outputs, *self.taps])
+        live = g.live_nodes([*outputs, *self.taps])
         self.pruned = [n.name for n in g.nodes if n.name not in live and n.op != "Input"]
         self.used = {make_ref(*split_ref(r)) for n in g.nodes if n.name in live
                      for r in n.inputs} | {make_ref(*split_ref(r)) for r in outputs} | tap_set
@@ -453,7 +443,7 @@ class CodeGen:
                 ins = [self._var(r, n) for r in n.inputs]
             except KeyError as e:
                 raise CodegenError(n.name, f"input {e} is not computed before it") from e
-            count = _num_outputs(n)
+            count = registry.output_count(n)
             ident = self.node_ident[n.name]
             outs = [ident] if count == 1 else [self.names.new(f"{ident}_{i}")
                                                for i in range(count)]
@@ -575,27 +565,8 @@ def _trunc(s: str, n: int = LINE_LENGTH) -> str:
     return s if len(s) <= n else s[: n - 3] + "..."
 
 
-def _live_nodes(g: Graph, refs: Iterable[str]) -> set[str]:
-    """Names of the nodes the given refs depend on (themselves included)."""
-    by_name = g.node_map()
-    live: set[str] = set()
-    stack = [split_ref(r)[0] for r in refs]
-    while stack:
-        name = stack.pop()
-        if name in live or name not in by_name:
-            continue
-        live.add(name)
-        stack.extend(split_ref(r)[0] for r in by_name[name].inputs)
-    return live
 
 
-def _num_outputs(n: Node) -> int:
-    try:
-        return registry.get(n.op).num_outputs(n.attrs)
-    except Exception:  # noqa: BLE001
-        if n.op == "Split":
-            return len(n.attrs.get("split") or [1])
-        return 1
 
 
 def generate(graph: Graph, weights: Mapping[str, np.ndarray], taps: Sequence[str] = (),

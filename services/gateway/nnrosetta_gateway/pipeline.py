@@ -86,6 +86,7 @@ class Conversion:
         # backend's work (it depends on nothing the backend does).
         self._ctx: tuple | None = None          # (steps, replicas, sources) of this run
         self._source_run: Future | None = None
+        self._vio: tuple | None = None          # _verify_inputs, once
         self._pool: ThreadPoolExecutor | None = None
 
     # -- events ----------------------------------------------------------------------------
@@ -285,16 +286,15 @@ class Conversion:
         path."""
         out = {}
         for role, p in files.items():
-            try:
-                shared.inside(p)
+            if shared.contains(p):
                 out[role] = p
-            except shared.OutsideShared:
-                d = work / "source-shared"
-                d.mkdir(exist_ok=True)
-                dst = d / os.path.basename(p)
-                if not dst.exists():
-                    shared.link_or_copy(p, str(dst))
-                out[role] = str(dst)
+                continue
+            d = work / "source-shared"
+            d.mkdir(exist_ok=True)
+            dst = d / os.path.basename(p)
+            if not dst.exists():
+                shared.link_or_copy(p, str(dst))
+            out[role] = str(dst)
         return out
 
     def _to_ir(self, hop: HopRecord, fmt: str, files: dict[str, str],
@@ -460,7 +460,13 @@ class Conversion:
     # -- verification ----------------------------------------------------------------------
     def _verify_inputs(self) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
         """The generated inputs, the graph outputs, and the inputs of final Softmax nodes (a
-        softmax over many classes hides errors, so its input is compared too)."""
+        softmax over many classes hides errors, so its input is compared too); made once, for
+        the early source Run and the rest of the verification alike."""
+        if self._vio is None:
+            self._vio = self._make_verify_inputs()
+        return self._vio
+
+    def _make_verify_inputs(self) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
         g = self.graph
         feeds = verify.make_inputs(g, self.req.verify.seed or 0)
         outs = g.output_refs()
@@ -566,7 +572,7 @@ class Conversion:
                   options: dict[str, str] | None, use_kept: str,
                   ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         names = {role: os.path.basename(p) for role, p in files.items()}
-        by_path = _shares(replica) and all(_in_shared(p) for p in files.values())
+        by_path = _shares(replica) and all(shared.contains(p) for p in files.values())
 
         def requests():
             yield cpb.RunChunk(header=cpb.RunHeader(
@@ -715,14 +721,6 @@ def _shares(rep: Replica) -> bool:
     """Whether this replica and the gateway share the shared folder (same-host transport)."""
     return rep.info is not None and bool(rep.info.shared_token) and \
         shared.sees(rep.info.shared_token)
-
-
-def _in_shared(path: str) -> bool:
-    try:
-        shared.inside(path)
-        return True
-    except shared.OutsideShared:
-        return False
 
 
 def _prepend(first, it):

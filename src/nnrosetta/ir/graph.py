@@ -108,6 +108,19 @@ class Graph:
     def node_map(self) -> dict[str, Node]:
         return {n.name: n for n in self.nodes}
 
+    def live_nodes(self, refs) -> set[str]:
+        """Names of the nodes the given refs depend on (themselves included)."""
+        by_name = self.node_map()
+        live: set[str] = set()
+        stack = [split_ref(r)[0] for r in refs]
+        while stack:
+            name = stack.pop()
+            if name in live or name not in by_name:
+                continue
+            live.add(name)
+            stack.extend(split_ref(r)[0] for r in by_name[name].inputs)
+        return live
+
     @property
     def inputs(self) -> list[Node]:
         return [n for n in self.nodes if n.op == "Input"]

@@ -322,6 +322,31 @@ def infer_shapes(graph: Graph, *, annotate: bool = True) -> dict[str, tuple[int,
     return shapes
 
 
+def shapes_or_annotations(graph: Graph) -> dict[str, tuple[int, ...]]:
+    """``infer_shapes`` (not annotating), or, when it fails, the ``_output_shapes`` the
+    frontend left (free dims as 1): what backends lay code out from."""
+    try:
+        return infer_shapes(graph, annotate=False)
+    except Exception:  # noqa: BLE001 - fall back to the annotations the frontend left
+        out: dict[str, tuple[int, ...]] = {}
+        for n in graph.nodes:
+            for i, s in enumerate(n.attrs.get("_output_shapes") or []):
+                if isinstance(s, (list, tuple)) and all(isinstance(d, int) for d in s):
+                    out[make_ref(n.name, i)] = tuple(max(d, 1) for d in s)
+        return out
+
+
+def output_count(node: Node) -> int:
+    """How many outputs a node has (1 for an op the registry does not know, which backends
+    report separately; Split by its sizes)."""
+    try:
+        return get(node.op).num_outputs(node.attrs)
+    except Exception:  # noqa: BLE001
+        if node.op == "Split":
+            return len(node.attrs.get("split") or [1])
+        return 1
+
+
 def run_reference(graph: Graph, weights: Mapping[str, np.ndarray],
                   feeds: Mapping[str, np.ndarray], fetch: Sequence[str] | None = None,
                   ) -> dict[str, np.ndarray]:

@@ -1,10 +1,11 @@
+from nnrosetta.ir.ops._spatial import conv_issues
 from nnrosetta_backend_onnx.emitters import emitter
 from nnrosetta_backend_onnx.emitters._common import ints
-from nnrosetta_backend_onnx.emitters.conv import conv_attrs, conv_check
+from nnrosetta_backend_onnx.emitters.conv import conv_attrs
 
 
 def check(c) -> list[str]:
-    return conv_check(c, "ConvTranspose", "[C, O/group, *kernel]", ("output_padding",))
+    return conv_issues(c, "ConvTranspose", "[C, O/group, *kernel]", ("output_padding",))
 
 
 @emitter("ConvTranspose", check=check)

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from nnrosetta.ir.ops._spatial import pool_window_issues
 from nnrosetta.ir.ops.pool import avg_counts
 from nnrosetta_backend_onnx.emitters import emitter
 from nnrosetta_backend_onnx.emitters._common import ints
@@ -17,25 +18,10 @@ def _n(c) -> int:
 
 
 def check_window(c) -> list[str]:
-    n = _n(c)
-    if not 1 <= n <= 3:
-        return [f"{n} spatial axes: only 1 to 3 are supported"]
-    if c.attr("global_pooling", False):
-        return []
-    out = []
-    if not c.attr("kernel_shape"):
-        out.append("kernel_shape is required unless global_pooling")
-    for key in ("strides", "dilations"):
-        v = c.attr(key) or []
-        if len(v) not in (0, n):
-            out.append(f"{key}={list(v)}: needs one value per spatial axis ({n})")
-    p = c.attr("pads") or []
-    if len(p) not in (0, 2 * n):
-        out.append(f"pads={list(p)}: needs {2 * n} values (begin per axis, then end)")
-    elif p and min(p) < 0:
-        out.append(f"pads={list(p)}: negative pads are not supported")
-    if not out and c.attr("ceil_mode", False) and (c.in_shape() is None
-                                                   or c.out_shape() is None):
+    out = pool_window_issues(c, _n(c))
+    if out or c.attr("global_pooling", False):
+        return out
+    if c.attr("ceil_mode", False) and (c.in_shape() is None or c.out_shape() is None):
         out.append("ceil_mode needs the input shape (shape inference failed)")
     return out
 

@@ -1,29 +1,8 @@
+from nnrosetta.ir.ops._spatial import conv_issues
 from nnrosetta_backend_pytorch.codegen import fmt_ints, fmt_list
 from nnrosetta_backend_pytorch.emitters import emitter
 from nnrosetta_backend_pytorch.emitters._common import pads_split
 from nnrosetta_backend_pytorch.emitters.pool import pad_arg
-
-
-def conv_check(c, op_name: str, wdoc: str, extra: tuple[str, ...] = ()) -> list[str]:
-    """1 to 3 spatial axes (the length of kernel_shape), per-axis attributes to match."""
-    k = c.attr("kernel_shape") or []
-    n = len(k)
-    if not 1 <= n <= 3:
-        return [f"kernel_shape={list(k)}: 1 to 3 spatial axes are supported"]
-    out = []
-    for key in ("strides", "dilations", *extra):
-        v = c.attr(key) or []
-        if len(v) not in (0, n):
-            out.append(f"{key}={list(v)}: needs one value per spatial axis ({n})")
-    p = c.attr("pads") or []
-    if len(p) not in (0, 2 * n):
-        out.append(f"pads={list(p)}: needs {2 * n} values (begin per axis, then end)")
-    elif p and min(p) < 0:
-        out.append(f"pads={list(p)}: negative pads are not supported")
-    w = c.weight_shape("weight")
-    if w is not None and len(w) != n + 2:
-        out.append(f"weight shape {list(w)}: {op_name} needs {wdoc} with {n} kernel axes")
-    return out
 
 
 def geometry(e):
@@ -37,7 +16,7 @@ def geometry(e):
 
 
 def check(c) -> list[str]:
-    return conv_check(c, "Conv", "[O, I/group, *kernel]")
+    return conv_issues(c, "Conv", "[O, I/group, *kernel]")
 
 
 def _functional(e) -> None:

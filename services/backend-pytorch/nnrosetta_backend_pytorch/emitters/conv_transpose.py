@@ -1,10 +1,11 @@
+from nnrosetta.ir.ops._spatial import conv_issues
 from nnrosetta_backend_pytorch.codegen import fmt_ints
 from nnrosetta_backend_pytorch.emitters import emitter
-from nnrosetta_backend_pytorch.emitters.conv import conv_check, geometry
+from nnrosetta_backend_pytorch.emitters.conv import geometry
 
 
 def check(c) -> list[str]:
-    out = conv_check(c, "ConvTranspose", "[I, O/group, *kernel]", ("output_padding",))
+    out = conv_issues(c, "ConvTranspose", "[I, O/group, *kernel]", ("output_padding",))
     if out:
         return out
     n = len(c.attr("kernel_shape"))

@@ -6,6 +6,7 @@ norms that PyTorch's layers cannot express, windows taken with ``Tensor.unfold``
 
 import numpy as np
 
+from nnrosetta.ir.ops._spatial import pool_window_issues
 from nnrosetta.ir.ops.pool import avg_counts, window_out
 from nnrosetta_backend_pytorch.codegen import fmt_ints, fmt_list
 from nnrosetta_backend_pytorch.emitters import emitter
@@ -22,24 +23,7 @@ def spatial_count(c) -> int | None:
 
 
 def check_window(c) -> list[str]:
-    n = spatial_count(c)
-    if n is None or not 1 <= n <= 3:
-        return [f"{n} spatial axes: only 1 to 3 are supported"]
-    if c.attr("global_pooling", False):
-        return []
-    out = []
-    if not c.attr("kernel_shape"):
-        out.append("kernel_shape is required unless global_pooling")
-    for key in ("strides", "dilations"):
-        v = c.attr(key) or []
-        if len(v) not in (0, n):
-            out.append(f"{key}={list(v)}: needs one value per spatial axis ({n})")
-    p = c.attr("pads") or []
-    if len(p) not in (0, 2 * n):
-        out.append(f"pads={list(p)}: needs {2 * n} values (begin per axis, then end)")
-    elif p and min(p) < 0:
-        out.append(f"pads={list(p)}: negative pads are not supported")
-    return out
+    return pool_window_issues(c, spatial_count(c))
 
 
 def _geometry(e):

@@ -1,7 +1,6 @@
 """MaxPool / AveragePool / LpPool (1-D to 3-D; dilations, ceil_mode, count_include_pad,
 auto_pad) and GlobalAveragePool / GlobalMaxPool / GlobalLpPool -> IR Pool / LpPool."""
 
-import math
 
 from nnrosetta_frontend_onnx.importers._base import (
     NodeIssue,
@@ -11,6 +10,7 @@ from nnrosetta_frontend_onnx.importers._base import (
     node,
     only_first_output,
 )
+from nnrosetta_frontend_onnx.importers._spatial import auto_pads, per_axis
 
 
 def _rank(onode, shape) -> int:
@@ -21,39 +21,6 @@ def _rank(onode, shape) -> int:
     return n
 
 
-def _per_axis(onode, key: str, n: int, fill: int) -> list[int]:
-    v = [int(x) for x in onode.attr(key, None) or [fill] * n]
-    if len(v) != n:
-        raise NodeIssue("BAD_ATTRIBUTE", f"{onode.label}: {key} {v} has {len(v)} values for "
-                        f"{n} spatial axes")
-    return v
-
-
-def _pads(onode, spatial: list[int], k: list[int], s: list[int], d: list[int]) -> list[int]:
-    """pads [begin per axis..., end per axis...] from auto_pad / pads."""
-    n = len(spatial)
-    mode = onode.attr("auto_pad", "NOTSET") or "NOTSET"
-    if mode == "NOTSET":
-        p = [int(x) for x in onode.attr("pads", None) or [0] * (2 * n)]
-        if len(p) != 2 * n:
-            raise NodeIssue("BAD_ATTRIBUTE", f"{onode.label}: pads {p} need {2 * n} values")
-        if min(p) < 0:
-            raise NodeIssue("BAD_ATTRIBUTE", f"{onode.label}: negative pads {p}")
-        return p
-    if mode == "VALID":
-        return [0] * (2 * n)
-    if mode not in ("SAME_UPPER", "SAME_LOWER"):
-        raise NodeIssue("BAD_ATTRIBUTE", f"{onode.label}: unknown auto_pad {mode!r}")
-    begin, end = [], []
-    for a in range(n):
-        out = math.ceil(spatial[a] / s[a])
-        total = max((out - 1) * s[a] + (k[a] - 1) * d[a] + 1 - spatial[a], 0)
-        small = total // 2
-        begin.append(small if mode == "SAME_UPPER" else total - small)
-        end.append(total - small if mode == "SAME_UPPER" else small)
-    return begin + end
-
-
 def _window_attrs(onode, ctx) -> dict:
     """kernel_shape, strides, pads, dilations (when not all 1) and ceil_mode."""
     only_first_output(onode, ctx)
@@ -61,10 +28,10 @@ def _window_attrs(onode, ctx) -> dict:
     n = _rank(onode, x)
     if not onode.attr("kernel_shape"):
         raise NodeIssue("BAD_ATTRIBUTE", f"{onode.label}: kernel_shape is required")
-    k = _per_axis(onode, "kernel_shape", n, 1)
-    s = _per_axis(onode, "strides", n, 1)
-    d = _per_axis(onode, "dilations", n, 1)
-    attrs = {"kernel_shape": k, "strides": s, "pads": _pads(onode, list(x[2:]), k, s, d),
+    k = per_axis(onode, "kernel_shape", n, [1] * n)
+    s = per_axis(onode, "strides", n, [1] * n)
+    d = per_axis(onode, "dilations", n, [1] * n)
+    attrs = {"kernel_shape": k, "strides": s, "pads": auto_pads(onode, list(x[2:]), k, s, d),
              "ceil_mode": bool(onode.attr("ceil_mode", 0))}
     if d != [1] * n:
         attrs["dilations"] = d
