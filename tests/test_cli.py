@@ -43,10 +43,32 @@ def test_mmdnn_convert_flags(files, tmp_path):
         "target_format": "pytorch",
         "destination": (tmp_path / "out").resolve().as_uri(),
         "options": {"artifacts": "all", "x": "a=b", "input_shape": "data:1,3,224,224"},
+        "constraints": {},
         "verify": {"tolerance": 1e-3, "seed": 7},
         "overwrite": True,
     }
     assert req["source"]["network"].startswith("file:///")
+
+
+def test_require_flag_becomes_version_constraints(files, tmp_path):
+    net, w = files
+    req = parse("convert", "-sf", "keras", "-in", str(net), "-df", "pytorch",
+                "-om", str(tmp_path / "out"), "--require", "keras=<3",
+                "--require", "tensorflow==2.15", "--require", "Keras=2")
+    assert req["constraints"] == {"keras": "2", "tensorflow": "==2.15"}
+    with pytest.raises(cli.UsageError):
+        parse("convert", "-sf", "keras", "-in", str(net), "-df", "pytorch",
+              "-om", str(tmp_path / "out"), "--require", "keras")
+
+
+def test_a_folder_is_a_source(tmp_path):
+    """A SavedModel is a folder: -in takes it (the gateway sends its files)."""
+    sm = tmp_path / "sm"
+    sm.mkdir()
+    (sm / "saved_model.pb").write_bytes(b"x")
+    req = parse("convert", "-sf", "tensorflow", "-in", str(sm), "-df", "pytorch",
+                "-om", str(tmp_path / "out"))
+    assert req["source"] == {"network": sm.resolve().as_uri()}
 
 
 def test_long_flags_are_the_same_request(files, tmp_path):
@@ -143,7 +165,8 @@ class FakeClient:
     error: Exception | None = None
 
     def convert(self, source_format, source, target_format, destination, *, options=None,
-                verify=None, overwrite=False, on_event=None):
+                verify=None, overwrite=False, constraints=None, on_event=None):
+        self.constraints = constraints
         self.calls.append(("convert", source_format, source, target_format, destination,
                            options, verify, overwrite))
         on_event(gw.ConvertEvent(plan=PLAN))
@@ -157,7 +180,8 @@ class FakeClient:
         on_event(gw.ConvertEvent(result=gw.Result(outputs=self.result.outputs)))
         return self.result
 
-    def plan(self, source_format, source, target_format, destination, options=None):
+    def plan(self, source_format, source, target_format, destination, options=None,
+             constraints=None):
         self.calls.append(("plan", source_format, source, target_format, destination, options))
         return PLAN
 

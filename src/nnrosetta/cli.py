@@ -111,15 +111,22 @@ def build_parser() -> argparse.ArgumentParser:
                    dry_run: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help, allow_abbrev=False)
         p.add_argument("-sf", "--srcFramework", "--source-format", dest="source_format",
-                       required=True, help="source format: caffe, ir, ...")
+                       required=True, help="source format: caffe, onnx, keras (.keras/.h5), "
+                       "tensorflow (SavedModel folder or frozen .pb), ir")
         p.add_argument("-in", "--inputNetwork", "--network", dest="network",
-                       help="network file (caffe: .prototxt)")
+                       help="network file (caffe: .prototxt; keras: .keras/.h5; tensorflow: "
+                       "a SavedModel folder or a frozen .pb)")
         p.add_argument("-iw", "--inputWeight", "--weights", dest="weights",
                        help="weights file (caffe: .caffemodel)")
         p.add_argument("--source", dest="source", action="append", default=[],
                        metavar="ROLE=PATH", help="another source file by role (repeatable)")
+        p.add_argument("--require", dest="require", action="append", default=[],
+                       metavar="NAME=SPEC",
+                       help="framework version a converter must run, e.g. keras='<3' or "
+                       "tensorflow='==2.15' (repeatable; by default the source file's own "
+                       "version picks the frontend)")
         p.add_argument("-df", "--dstFramework", "--target-format", dest="target_format",
-                       required=True, help="target format: pytorch, ir, ...")
+                       required=True, help="target format: pytorch, onnx, keras, tensorflow, ir")
         p.add_argument("-om", "--outputModel", "--output", dest="output",
                        required=output_required,
                        help="output folder (local path or s3://bucket/prefix)")
@@ -187,6 +194,21 @@ def _pairs(items: Sequence[str], flag: str) -> dict[str, str]:
     return out
 
 
+def _requirements(items: Sequence[str]) -> dict[str, str]:
+    """--require keras=<3 / tensorflow==2.15 / keras=2 -> {name: version constraint}."""
+    out: dict[str, str] = {}
+    for it in items:
+        m = re.match(r"\s*([A-Za-z][\w.-]*)\s*(.*)$", it)
+        spec = m.group(2).strip() if m else ""
+        if spec.startswith("=") and not spec.startswith("=="):
+            spec = spec[1:].strip()
+        if not m or not spec:
+            raise UsageError(f"--require expects NAME=SPEC (keras='<3', tensorflow==2.15), "
+                             f"got {it!r}")
+        out[m.group(1).lower()] = spec
+    return out
+
+
 def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The GatewayClient.convert keyword arguments the command line asks for."""
     cmd = args.command
@@ -227,6 +249,7 @@ def request_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "target_format": target_format.lower(),
         "destination": to_uri(args.output) if args.output else "",
         "options": options,
+        "constraints": _requirements(getattr(args, "require", [])),
         "verify": verify or None,
         "overwrite": bool(args.overwrite),
     }
@@ -236,7 +259,7 @@ def _check_local_inputs(req: dict[str, Any]) -> None:
     for role, uri in req["source"].items():
         if uri.startswith("file://"):
             p = Path(unquote(urlparse(uri).path))
-            if not p.is_file():
+            if not p.is_file() and not p.is_dir():   # a folder: a SavedModel
                 raise UsageError(f"{role} file not found: {p}")
 
 
@@ -460,7 +483,8 @@ def cmd_convert(args: argparse.Namespace, rep: Reporter) -> int:
         client = client_for(args, addr)
         if plan_only:
             plan = client.plan(req["source_format"], req["source"], req["target_format"],
-                               req["destination"], options=req["options"])
+                               req["destination"], options=req["options"],
+                               constraints=req["constraints"])
             if args.json:
                 from google.protobuf.json_format import MessageToDict
 
@@ -472,6 +496,7 @@ def cmd_convert(args: argparse.Namespace, rep: Reporter) -> int:
         result = client.convert(req["source_format"], req["source"], req["target_format"],
                                 req["destination"], options=req["options"],
                                 verify=req["verify"], overwrite=req["overwrite"],
+                                constraints=req["constraints"],
                                 on_event=rep.on_event)
     lines, ok = summary_lines(result, time.monotonic() - rep.t0)
     out = sys.stderr if args.json else sys.stdout

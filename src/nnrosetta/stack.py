@@ -101,6 +101,24 @@ def module_name(name: str) -> str:
 # --------------------------------------------------------------------------- virtual envs
 
 
+def uses(name: str, root: Path | str | None = None) -> list[str]:
+    """Other service folders whose packages service <name> imports (services/<name>/uses.txt,
+    one folder name per line): frontend-tf-legacy runs frontend-tf's code under an older
+    TensorFlow. They are installed into its venv and copied into its image."""
+    root = Path(root) if root is not None else repo_root()
+    f = root / "services" / name / "uses.txt"
+    if not f.is_file():
+        return []
+    out = []
+    for line in f.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            if not (root / "services" / line / "pyproject.toml").is_file():
+                raise StackError(f"{f}: no service folder {line!r}")
+            out.append(line)
+    return out
+
+
 def venv_dir(name: str, root: Path | str | None = None) -> Path:
     root = Path(root) if root is not None else repo_root()
     return root / ".venvs" / name
@@ -117,7 +135,9 @@ def venv_stamp(name: str, root: Path | str | None = None) -> str:
     root = Path(root).resolve() if root is not None else repo_root()
     h = hashlib.sha256()
     for p in (root / "services" / name / "requirements.txt", root / "pyproject.toml",
-              root / "services" / name / "pyproject.toml"):
+              root / "services" / name / "pyproject.toml",
+              root / "services" / name / "uses.txt",
+              *(root / "services" / u / "pyproject.toml" for u in uses(name, root))):
         h.update(str(p.relative_to(root)).encode() + b"\0")
         h.update(p.read_bytes() if p.is_file() else b"<missing>")
         h.update(b"\0")
@@ -184,6 +204,10 @@ def ensure_venv(name: str, progress: Progress | None = print, *,
             (f"pip install --no-deps -e {rel(svc, root)}",
              [str(py), "-m", "pip", "install", "--no-deps", "-e", str(svc)], None),
         ]
+        for u in uses(name, root):
+            d = root / "services" / u
+            steps.append((f"pip install --no-deps -e {rel(d, root)} (uses.txt)",
+                          [str(py), "-m", "pip", "install", "--no-deps", "-e", str(d)], None))
         if vdir.exists():
             progress(f"venv {name}: requirements changed, rebuilding {rel(vdir, root)}")
             shutil.rmtree(vdir)
@@ -400,7 +424,9 @@ class LocalStack:
         if self.python:
             py = self.python
             svc = str(root / "services" / name)
-            extra["PYTHONPATH"] = os.pathsep.join([svc, str(root / "src")])
+            extra["PYTHONPATH"] = os.pathsep.join(
+                [svc, *(str(root / "services" / u) for u in uses(name, root)),
+                 str(root / "src")])
         else:
             py = str(ensure_venv(name, progress or self._progress or _quiet, root=root))
         return [py, "-m", module_name(name)], extra

@@ -195,6 +195,14 @@ class TensorAssembler:
         return list(self._open)
 
 
+def safe_relative(name: str) -> bool:
+    """A file name as sent on the wire: a plain name, or a relative path with '/' separators
+    (files inside a folder artifact, e.g. a SavedModel) that cannot leave the folder."""
+    if not name or "\\" in name or "\0" in name or name.startswith("/"):
+        return False
+    return all(part not in ("", ".", "..") for part in name.split("/"))
+
+
 @dataclass
 class FileAssembler:
     """Reassembles FileChunks into bytes, in memory or into a folder."""
@@ -207,8 +215,9 @@ class FileAssembler:
     _handles: dict[str, Any] = field(default_factory=dict)
 
     def add(self, c: pb.FileChunk) -> None:
-        if not c.name or "/" in c.name or "\\" in c.name or c.name in (".", ".."):
-            raise ChunkError(f"bad file name {c.name!r}: plain names only")
+        if not safe_relative(c.name):
+            raise ChunkError(f"bad file name {c.name!r}: a plain name or a relative path "
+                             "inside the model's folder (a/b.pb) only")
         got = self._sizes.get(c.name, 0)
         if c.offset != got:
             raise ChunkError(f"file {c.name!r}: chunk at offset {c.offset}, expected {got}")
@@ -221,6 +230,8 @@ class FileAssembler:
                     self.files[c.name] = bytearray(f.read())
             else:
                 dst = os.path.join(self.folder, c.name)
+                if "/" in c.name:
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
                 if os.path.lexists(dst):
                     os.unlink(dst)
                 shared.link_or_copy(src, dst)
@@ -234,6 +245,8 @@ class FileAssembler:
             f = self._handles.get(c.name)
             if f is None:
                 path = os.path.join(self.folder, c.name)
+                if "/" in c.name:
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
                 f = self._handles[c.name] = open(path, "wb")  # noqa: SIM115 - closed on last
                 self.paths[c.name] = path
             f.write(c.data)

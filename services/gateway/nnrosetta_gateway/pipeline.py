@@ -18,13 +18,13 @@ from pathlib import Path
 import grpc
 import numpy as np
 
-from nnrosetta import __version__, shared, wire
+from nnrosetta import __version__, shared, sniff, wire
 from nnrosetta.ir import io as ir_io
 from nnrosetta.ir.graph import Graph, split_ref
 from nnrosetta.ir.registry import run_reference
 from nnrosetta.proto import converter_pb2 as cpb
 from nnrosetta.proto import gateway_pb2 as gpb
-from nnrosetta.rpc.converter import model_chunks
+from nnrosetta.rpc.converter import file_names, model_chunks
 from nnrosetta.rpc.errors import ConversionError, Issue, from_rpc_error, issues_from_rpc_error
 from nnrosetta.rpc.server import log_event
 from nnrosetta_gateway import planner, verify
@@ -88,6 +88,7 @@ class Conversion:
         self._source_run: Future | None = None
         self._vio: tuple | None = None          # _verify_inputs, once
         self._pool: ThreadPoolExecutor | None = None
+        self.saved_by: dict[str, str] = {}      # what the source file says saved it
 
     # -- events ----------------------------------------------------------------------------
     def stage(self, stage: str, message: str = "", fraction: float = -1.0, hop: int = -1):
@@ -100,7 +101,8 @@ class Conversion:
             raise ConversionError(grpc.StatusCode.CANCELLED, "the client cancelled the conversion")
 
     # -- planning --------------------------------------------------------------------------
-    def make_plan(self) -> tuple[list[planner.Step], gpb.ConversionPlan, list[Replica]]:
+    def make_plan(self, saved_by: dict[str, str] | None = None,
+                  ) -> tuple[list[planner.Step], gpb.ConversionPlan, list[Replica]]:
         req = self.req
         problems = []
         if not req.source_format:
@@ -112,8 +114,9 @@ class Conversion:
                                   problems, reason="BAD_REQUEST")
         services = self.pool.services()
         steps = planner.plan(services, req.source_format, req.target_format,
-                             dict(req.constraints))
+                             dict(req.constraints), saved_by)
         replicas = []
+        self.services_used = {}
         plan = gpb.ConversionPlan()
         for st in steps:
             entry = services[st.service]
@@ -126,6 +129,19 @@ class Conversion:
         plan.verify_with = self._verify_description(steps)
         return steps, plan, replicas
 
+    def local_saved_by(self) -> dict[str, str]:
+        """For a dry run: what local (file://) source files say saved them; s3 sources are
+        only read by a conversion, which routes by them then."""
+        files = {}
+        for role, uri in self.req.source.items():
+            if self.req.source_format == "ir" or not uri.startswith("file://"):
+                continue
+            try:
+                files[role] = parse_uri(uri, f"source.{role}").path
+            except ConversionError:
+                return {}
+        return sniff.saved_by(files) if files else {}
+
     def _verify_description(self, steps: list[planner.Step]) -> str:
         if self.req.verify.skip:
             return "skipped (requested)"
@@ -137,8 +153,7 @@ class Conversion:
     # -- the whole thing -------------------------------------------------------------------
     def run(self) -> gpb.Result:
         req = self.req
-        steps, plan, replicas = self.make_plan()
-        self.emit(gpb.ConvertEvent(plan=plan))
+        steps, plan, replicas = self.make_plan()   # fails fast, before any fetch
         dest = parse_uri(req.destination, "destination") if req.destination else None
         if dest is None:
             raise ConversionError(grpc.StatusCode.INVALID_ARGUMENT, "no destination",
@@ -148,11 +163,24 @@ class Conversion:
         # back files by path (same-host transport) instead of streaming their bytes.
         work = Path(shared.mkdtemp("nnr-gw-") or tempfile.mkdtemp(prefix="nnr-gw-"))
         try:
+            t = time.perf_counter()
+            self.stage("fetch", f"reading {len(req.source)} source file(s)")
+            src_dir = work / "source"
+            src_dir.mkdir()
+            sources = self._fetch_sources(src_dir)
+            self.timings["fetch_s"] = time.perf_counter() - t
+            # The framework version that saved the file picks among frontends that read
+            # its format (a Keras-2 .h5 to the Keras-2 service).
+            saved = sniff.saved_by(sources) if req.source_format != "ir" else {}
+            if saved:
+                self.saved_by = saved
+                steps, plan, replicas = self.make_plan(saved)
+            self.emit(gpb.ConvertEvent(plan=plan))
             # IR weights are kept on local disk as they stream past (never in memory), for
             # the node-level checks that run the IR on the target service.
             with open(work / "ir-weights.bin", "wb") as tee:
                 self._tee = WeightTee(tee)
-                return self._run(steps, replicas, dest, work)
+                return self._run(steps, replicas, dest, work, sources)
         finally:
             if self._pool is not None:   # never leave a Run behind on the kept files
                 self._pool.shutdown(wait=True, cancel_futures=True)
@@ -168,14 +196,9 @@ class Conversion:
                 log_event("release failed", address=addr, error=str(e.code()))
         self._kept_on.clear()
 
-    def _run(self, steps, replicas, dest: Location, work: Path) -> gpb.Result:
+    def _run(self, steps, replicas, dest: Location, work: Path,
+             sources: dict[str, str]) -> gpb.Result:
         req = self.req
-        t = time.perf_counter()
-        self.stage("fetch", f"reading {len(req.source)} source file(s)")
-        src_dir = work / "source"
-        src_dir.mkdir()
-        sources = self._fetch_sources(src_dir)
-        self.timings["fetch_s"] = time.perf_counter() - t
 
         staging = work / "out"
         staging.mkdir()
@@ -233,7 +256,7 @@ class Conversion:
             verified = report["verification"]["status"] == "passed"
             self.timings["verify_s"] = time.perf_counter() - t
 
-        names = sorted(p.name for p in staging.iterdir())
+        names = staged_files(staging)
         clash = [] if req.overwrite else self.storage.existing(dest, names + ["report.json"])
         if clash:
             raise ConversionError(grpc.StatusCode.ALREADY_EXISTS,
@@ -277,6 +300,10 @@ class Conversion:
                                        for r in missing])
         out = {}
         for role, loc in locs.items():
+            if self.storage.is_folder(loc):   # a SavedModel: one role per file inside it
+                files = self.storage.fetch_folder(loc, folder / f"{role}.d", f"source.{role}")
+                out.update({f"{role}/{rel}": str(p) for rel, p in files.items()})
+                continue
             name = os.path.basename(loc.path) or role
             out[role] = str(self.storage.fetch(loc, folder / f"{role}-{name}", f"source.{role}"))
         return out
@@ -291,7 +318,8 @@ class Conversion:
                 continue
             d = work / "source-shared"
             d.mkdir(exist_ok=True)
-            dst = d / os.path.basename(p)
+            # a folder's files keep distinct names (roles are network/<relative path>)
+            dst = d / (role.replace("/", "--") if "/" in role else os.path.basename(p))
             if not dst.exists():
                 shared.link_or_copy(p, str(dst))
             out[role] = str(dst)
@@ -571,7 +599,7 @@ class Conversion:
                   weights: Iterator[tuple[str, np.ndarray]] | None,
                   options: dict[str, str] | None, use_kept: str,
                   ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-        names = {role: os.path.basename(p) for role, p in files.items()}
+        names = file_names(files)
         by_path = _shares(replica) and all(shared.contains(p) for p in files.values())
 
         def requests():
@@ -619,7 +647,7 @@ class Conversion:
     def _run_target(self, steps, replicas, staging: Path, feeds, fetch):
         if steps and steps[-1].action == "FromIR":
             if not fetch:   # the delivered files, run as a user would run them
-                files = {p.name: str(p) for p in staging.iterdir()}
+                files = {n: str(staging / n) for n in staged_files(staging)}
                 return self._run_service(replicas[-1], steps[-1].service,
                                          self.req.target_format, files, feeds, [],
                                          use_kept=True)
@@ -662,7 +690,8 @@ class Conversion:
                                 "runtime": info.runtime, **dict(info.versions)}
         return {
             "nnrosetta": __version__,
-            "source": {"format": req.source_format, "files": dict(req.source)},
+            "source": {"format": req.source_format, "files": dict(req.source),
+                       **({"saved_by": self.saved_by} if self.saved_by else {})},
             "target": {"format": req.target_format, "destination": req.destination},
             "options": dict(req.options),
             "hops": [h.to_dict() for h in self.hops],
@@ -715,6 +744,11 @@ class WeightTee:
 
     def close(self) -> None:
         self.f = None
+
+
+def staged_files(staging: Path) -> list[str]:
+    """Every file under the staging folder by relative path (a SavedModel is a folder)."""
+    return sorted(p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file())
 
 
 def _shares(rep: Replica) -> bool:

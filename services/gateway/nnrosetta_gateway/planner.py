@@ -4,7 +4,12 @@ Formats are the nodes of a graph; each converter contributes edges: a frontend t
 ``caffe`` and writes ``ir`` gives ``caffe -> ir`` (its ToIR), a backend that reads ``ir`` and
 writes ``pytorch`` gives ``ir -> pytorch`` (its FromIR). A plan is a shortest path from the
 source format to the target format (breadth first, ties broken by newer framework version),
-over the services whose framework version satisfies the request's constraints."""
+over the services whose framework version satisfies the request's constraints.
+
+A constraint's key is a framework (``tensorflow``), a service name, or a key of the
+services' ``versions`` map (``keras``). When the source file says which framework version
+saved it (``nnrosetta.sniff``), the first hop prefers a frontend whose version has the same
+major version (a Keras-2 ``.h5`` goes to the Keras-2 service when one runs)."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 import grpc
 
 from nnrosetta.rpc.errors import ConversionError, Issue
+from nnrosetta.sniff import major
 from nnrosetta_gateway.pool import ServiceEntry
 
 
@@ -54,17 +60,30 @@ def satisfies(version: str, constraint: str) -> bool:
     return True
 
 
+def _fits(info, constraints: dict[str, str]) -> bool:
+    fw, name = info.framework, info.name
+    checks = []
+    cons = constraints.get(fw) or constraints.get(name) or ""
+    if cons:
+        checks.append((fw, info.framework_version, cons))
+    for key, c in constraints.items():
+        if key not in (fw, name) and key in info.versions:
+            checks.append((key, info.versions[key], c))
+    for key, have, c in checks:
+        try:
+            if not satisfies(have, c):
+                return False
+        except ValueError as e:
+            raise ConversionError(grpc.StatusCode.INVALID_ARGUMENT, str(e),
+                                  [Issue("BAD_CONSTRAINT", key, str(e))]) from e
+    return True
+
+
 def edges(services: dict[str, ServiceEntry], constraints: dict[str, str]) -> list[Step]:
     out = []
     for name, s in sorted(services.items()):
-        fw = s.info.framework
-        cons = constraints.get(fw) or constraints.get(name) or ""
-        try:
-            if not satisfies(s.info.framework_version, cons):
-                continue
-        except ValueError as e:
-            raise ConversionError(grpc.StatusCode.INVALID_ARGUMENT, str(e),
-                                  [Issue("BAD_CONSTRAINT", fw, str(e))]) from e
+        if not _fits(s.info, constraints):
+            continue
         for r in s.info.reads:
             for w in s.info.writes:
                 if r == w:
@@ -77,16 +96,39 @@ def edges(services: dict[str, ServiceEntry], constraints: dict[str, str]) -> lis
     return out
 
 
+def _same_major(have: str, want: str) -> bool:
+    return bool(major(have)) and major(have) == major(want)
+
+
+def fitting_frontends(services: dict[str, ServiceEntry], steps: list[Step], source: str,
+                      saved_by: dict[str, str]) -> tuple[list[Step], list[Step]]:
+    """The first-hop steps for `source` split into those whose service runs the framework
+    version that saved the file (same major version for every key of saved_by) and the
+    rest."""
+    first = [st for st in steps if st.from_format == source and st.action == "ToIR"]
+    if not saved_by:
+        return first, []
+    good = [st for st in first
+            if all(_same_major(services[st.service].info.versions.get(k, ""), v)
+                   for k, v in saved_by.items())]
+    return good, [st for st in first if st not in good]
+
+
 def plan(services: dict[str, ServiceEntry], source: str, target: str,
-         constraints: dict[str, str] | None = None) -> list[Step]:
+         constraints: dict[str, str] | None = None,
+         saved_by: dict[str, str] | None = None) -> list[Step]:
     constraints = constraints or {}
     steps = edges(services, constraints)
-    if source == target and source != "ir":
-        raise ConversionError(grpc.StatusCode.INVALID_ARGUMENT,
-                              f"source and target are both {source!r}: nothing to convert",
-                              [Issue("SAME_FORMAT", "target_format", source)])
+    good, other = fitting_frontends(services, steps, source, saved_by or {})
+    if good and other:   # route by the file's version; without a fitting one, try the rest
+        steps = [st for st in steps if st not in other]
     if source == target == "ir":
         return []
+    if source == target:
+        # A round trip (keras -> IR -> keras): the model rewritten as generated code, verified
+        # against the original. Through the IR, when a frontend and a backend both exist.
+        return (plan(services, source, "ir", constraints, saved_by)
+                + plan(services, "ir", target, constraints))
     prev: dict[str, tuple[str, Step] | None] = {source: None}
     q = deque([source])
     while q:

@@ -58,7 +58,7 @@ class GatewayServicer(gpb_grpc.GatewayServicer):
     def Plan(self, request, context):
         try:
             conv = Conversion(request, self.pool, self.storage, lambda e: None)
-            _, plan, _ = conv.make_plan()
+            _, plan, _ = conv.make_plan(conv.local_saved_by())
             return plan
         except ConversionError as e:
             abort(context, e)

@@ -94,6 +94,49 @@ class Storage:
                                   reason="STORAGE") from e
         return dest
 
+    def is_folder(self, loc: Location) -> bool:
+        """A folder source (a SavedModel): a local directory, or an s3 URI ending in '/'."""
+        if loc.scheme == "file":
+            return os.path.isdir(loc.path)
+        return loc.path.endswith("/") or not loc.path
+
+    def fetch_folder(self, loc: Location, dest: Path, field: str,
+                     limit: int = 100_000) -> dict[str, Path]:
+        """Every file under the folder loc: relative path -> local path (read in place for
+        local folders, downloaded under dest for s3)."""
+        out: dict[str, Path] = {}
+        if loc.scheme == "file":
+            for d, dirs, names in os.walk(loc.path):
+                dirs.sort()
+                for n in sorted(names):
+                    p = Path(d) / n
+                    if p.is_file():
+                        out[p.relative_to(loc.path).as_posix()] = p
+        else:
+            prefix = loc.path
+            try:
+                pages = self.s3.get_paginator("list_objects_v2").paginate(
+                    Bucket=loc.bucket, Prefix=prefix)
+                keys = [o["Key"] for page in pages for o in page.get("Contents", [])
+                        if not o["Key"].endswith("/")]
+                for key in keys[:limit]:
+                    rel = key[len(prefix):]
+                    local = dest / rel
+                    local.parent.mkdir(parents=True, exist_ok=True)
+                    self.s3.download_file(loc.bucket, key, str(local))
+                    out[rel] = local
+            except Exception as e:  # botocore raises a zoo of types
+                code, msg = _s3_error(e)
+                raise ConversionError(code, f"{field}: cannot read {loc}: {msg}",
+                                      [Issue("STORAGE", field, f"{loc}: {msg}")],
+                                      reason="STORAGE") from e
+        bad = [r for r in out if r.startswith("../") or r.startswith("/")]
+        if not out or bad:
+            msg = f"{loc} holds no files" if not out else f"{loc}: bad relative paths {bad}"
+            raise ConversionError(grpc.StatusCode.NOT_FOUND, f"{field}: {msg}",
+                                  [Issue("NOT_FOUND", field, msg)], reason="NOT_FOUND")
+        return out
+
     # -- writing ---------------------------------------------------------------------------
     def existing(self, loc: Location, names: list[str]) -> list[str]:
         """Which of names already exist under the folder loc."""
@@ -137,8 +180,13 @@ class Storage:
                 os.mkdir(tmp)
                 try:
                     for n in names:   # a hard link when on one file system: no copy
+                        if "/" in n:   # inside a folder artifact (a SavedModel)
+                            os.makedirs(os.path.dirname(os.path.join(tmp, n)), exist_ok=True)
                         shared.link_or_copy(str(staging / n), os.path.join(tmp, n))
                     for n in names:
+                        if "/" in n:
+                            os.makedirs(os.path.dirname(os.path.join(loc.path, n)),
+                                        exist_ok=True)
                         os.replace(os.path.join(tmp, n), os.path.join(loc.path, n))
                         written.append(str(loc.child(n)))
                 finally:

@@ -98,6 +98,51 @@ def _bad(msg: str, code: str = "BAD_REQUEST", location: str = "") -> ConversionE
                            reason=code)
 
 
+def folder_of(model: Model, role: str = "network") -> str | None:
+    """The local folder of a model sent as a folder (a SavedModel): its files come with roles
+    ``<role>/<relative path>``; they are linked into ``<workdir>/<role>.d/<relative path>``
+    (made once). A role whose path is itself a folder (tests, in-process callers) is returned
+    as is. None when the model has no such role."""
+    p = model.files.get(role)
+    if p is not None:
+        return p if os.path.isdir(p) else None
+    prefix = role + "/"
+    parts = {r[len(prefix):]: path for r, path in model.files.items() if r.startswith(prefix)}
+    if not parts:
+        return None
+    base = os.path.join(model.workdir or tempfile.mkdtemp(prefix="nnr-folder-"), f"{role}.d")
+    for rel, path in sorted(parts.items()):
+        norm = os.path.normpath(rel)
+        if (not rel or os.path.isabs(rel) or norm.startswith("..") or "\\" in rel
+                or norm == "."):
+            raise _bad(f"file role {role}/{rel!r}: a relative path inside the folder is "
+                       "required", "BAD_PATH", f"{role}/{rel}")
+        dst = os.path.join(base, norm)
+        if os.path.lexists(dst):
+            continue
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        try:
+            os.link(path, dst)
+        except OSError:
+            shutil.copyfile(path, dst)
+    return base
+
+
+def file_names(files: dict[str, str]) -> dict[str, str]:
+    """role -> the file name sent on the wire: the base name, made unique (a folder's files
+    may share base names in different subfolders)."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for role, p in files.items():
+        base = os.path.basename(p) or "file"
+        name, i = base, 1
+        while name in used:
+            name, i = f"{i}-{base}", i + 1
+        used.add(name)
+        names[role] = name
+    return names
+
+
 def receive_model(chunks: Iterable[pb.ModelChunk], workdir: str) -> Model:
     """Reassemble a header + file chunks into files under workdir."""
     it = iter(chunks)
@@ -142,7 +187,7 @@ def model_chunks(format: str, files: dict[str, str], options: dict[str, str] | N
                  ) -> Iterator[pb.ModelChunk]:
     """A model's files (role -> local path) as a chunk stream: the client side of the above.
     by_path: send references to the files (they must lie in the shared folder)."""
-    names = {role: os.path.basename(p) for role, p in files.items()}
+    names = file_names(files)
     yield pb.ModelChunk(header=pb.ModelHeader(format=format, files=names, options=options or {},
                                               keep_as=keep_as, shared_dir=shared_dir))
     for role, path in files.items():
