@@ -38,12 +38,10 @@ def _hdf5(path: str) -> dict[str, str]:
         return {}
     try:
         with h5py.File(path, "r") as f:
-            out = {}
-            for key, name in (("keras_version", "keras"), ("backend", "keras_backend")):
-                v = f.attrs.get(key)
-                if v is not None:
-                    out[name] = v.decode() if isinstance(v, bytes) else str(v)
-            return out
+            v = f.attrs.get("keras_version")
+            if v is None:
+                return {}
+            return {"keras": v.decode() if isinstance(v, bytes) else str(v)}
     except (OSError, ValueError):
         return {}
 
