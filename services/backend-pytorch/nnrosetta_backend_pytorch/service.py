@@ -21,7 +21,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator, Mapping
@@ -364,8 +366,9 @@ class PyTorchBackend(Converter):
         else:
             gen = self._generate(graph, model.weights or {}, list(fetch))
             state = state_tensors(gen.state)
-        workdir = model.workdir or os.getcwd()
-        code_path = write_code(gen, workdir)
+        # In-process callers may give no workdir: a private one, never the current folder.
+        tmp = None if model.workdir else tempfile.mkdtemp(prefix="nnr-run-ir-")
+        code_path = write_code(gen, model.workdir or tmp)
         mod, net = build_model(code_path, state, frugal=True)
         try:
             values = self._call(net, gen.inputs, inputs)
@@ -374,6 +377,8 @@ class PyTorchBackend(Converter):
             return [(f, _numpy(net.taps[make_ref(*split_ref(f))])) for f in fetch]
         finally:
             forget(mod)
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 class _ShapeOnlyWeights(Mapping):
