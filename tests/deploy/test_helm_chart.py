@@ -27,14 +27,16 @@ from tests.deploy.k8s import (
     values_files,
 )
 
-CONVERTERS = {"frontend-caffe", "backend-pytorch", "frontend-onnx", "backend-onnx"}
+CONVERTERS = {"frontend-caffe", "backend-pytorch", "frontend-onnx", "backend-onnx",
+              "frontend-tf", "frontend-tf-legacy", "backend-tf"}
+FRONTENDS = {c for c in CONVERTERS if c.startswith("frontend-")}
 
 # What each values file must produce (keys: "default" = the chart's values.yaml, else the stem
 # of helm/values/<stem>.yaml).
 EXPECTED = {
     "default": dict(converters=CONVERTERS, storage="bundled",
                     tls=False, auth=False, autoscaling=False, ingress=False),
-    "external-s3": dict(converters={"frontend-caffe", "frontend-onnx"}, storage="external",
+    "external-s3": dict(converters=FRONTENDS, storage="external",
                         tls=False, auth=False, autoscaling=False, ingress=False),
     "production": dict(converters=CONVERTERS, storage="bundled",
                        tls=True, auth=True, autoscaling=True, ingress=True),
@@ -231,6 +233,19 @@ def test_backend_pytorch_gets_more_memory(rendered):
     assert quantity(torch["requests"]["memory"]) >= 2 * 2**30
     assert 2 * 2**30 <= quantity(torch["limits"]["memory"]) <= 8 * 2**30
     assert quantity(torch["requests"]["memory"]) > quantity(caffe["requests"]["memory"])
+
+
+def test_tensorflow_converters_get_room_for_tensorflow(rendered):
+    """TensorFlow's runtime alone is ~0.5 GB resident: the TF converters are sized like
+    backend-pytorch (a whole CPU, 2Gi requested, 4Gi limit), above the ONNX/Caffe ones."""
+    m = rendered["default"]
+    caffe = container(m.get("Deployment", name("frontend-caffe")))["resources"]
+    for conv in ("frontend-tf", "frontend-tf-legacy", "backend-tf"):
+        res = container(m.get("Deployment", name(conv)))["resources"]
+        assert quantity(res["requests"]["memory"]) >= 2 * 2**30, conv
+        assert 4 * 2**30 <= quantity(res["limits"]["memory"]) <= 8 * 2**30, conv
+        assert quantity(res["requests"]["cpu"]) >= 1, conv
+        assert quantity(res["requests"]["memory"]) > quantity(caffe["requests"]["memory"])
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -27,12 +27,20 @@ from tests.support.seaweedfs import S3Endpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts"
-SERVICES = ("seaweedfs", "frontend-caffe", "backend-pytorch", "frontend-onnx", "backend-onnx",
-            "gateway")
+# docker/compose.yaml's converter services -> the variable of their port
+CONVERTER_PORTS = {
+    "frontend-caffe": "NNROSETTA_CAFFE_PORT",
+    "backend-pytorch": "NNROSETTA_PYTORCH_PORT",
+    "frontend-onnx": "NNROSETTA_ONNX_FRONTEND_PORT",
+    "backend-onnx": "NNROSETTA_ONNX_BACKEND_PORT",
+    "frontend-tf": "NNROSETTA_TF_FRONTEND_PORT",
+    "frontend-tf-legacy": "NNROSETTA_TF_LEGACY_PORT",
+    "backend-tf": "NNROSETTA_TF_BACKEND_PORT",
+}
+SERVICES = ("seaweedfs", *CONVERTER_PORTS, "gateway")
 # docker/compose.yaml's port variables
 PORT_VARS = (
-    "NNROSETTA_GATEWAY_PORT", "NNROSETTA_CAFFE_PORT", "NNROSETTA_PYTORCH_PORT",
-    "NNROSETTA_ONNX_FRONTEND_PORT", "NNROSETTA_ONNX_BACKEND_PORT",
+    "NNROSETTA_GATEWAY_PORT", *CONVERTER_PORTS.values(),
     "NNROSETTA_S3_PORT", "NNROSETTA_WEED_S3_GRPC_PORT", "NNROSETTA_WEED_MASTER_PORT",
     "NNROSETTA_WEED_MASTER_GRPC_PORT", "NNROSETTA_WEED_VOLUME_PORT",
     "NNROSETTA_WEED_VOLUME_GRPC_PORT", "NNROSETTA_WEED_FILER_PORT",
@@ -142,11 +150,8 @@ def docker_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerSta
         stack = DockerStack(
             env=env, project=project,
             gateway_address=f"127.0.0.1:{ports['NNROSETTA_GATEWAY_PORT']}",
-            converter_addresses={
-                "frontend-caffe": f"127.0.0.1:{ports['NNROSETTA_CAFFE_PORT']}",
-                "backend-pytorch": f"127.0.0.1:{ports['NNROSETTA_PYTORCH_PORT']}",
-                "frontend-onnx": f"127.0.0.1:{ports['NNROSETTA_ONNX_FRONTEND_PORT']}",
-                "backend-onnx": f"127.0.0.1:{ports['NNROSETTA_ONNX_BACKEND_PORT']}"},
+            converter_addresses={svc: f"127.0.0.1:{ports[var]}"
+                                 for svc, var in CONVERTER_PORTS.items()},
             s3=S3Endpoint(f"http://127.0.0.1:{ports['NNROSETTA_S3_PORT']}", access, secret))
         try:
             t0 = time.monotonic()

@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+
+from tests.docker.conftest import CONVERTER_PORTS, PORT_VARS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILES = sorted((ROOT / "docker").glob("*/Dockerfile"))
@@ -82,3 +85,22 @@ def test_compose_file_is_valid():
     p = subprocess.run([exe, "-f", str(ROOT / "docker" / "compose.yaml"), "config"],
                        capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode != 0 and "NNROSETTA_S3_SECRET_KEY" in p.stderr
+
+
+def test_compose_ports_are_the_tests_port_variables():
+    """Every port variable of docker/compose.yaml is one tests/docker sets to a free port (so
+    the test stack never binds a default another stack holds), each converter listens on its
+    own variable, and the defaults differ from each other."""
+    text = (ROOT / "docker" / "compose.yaml").read_text()
+    defaults: dict[str, set[str]] = {}
+    for var, default in re.findall(r"\$\{(NNROSETTA_\w+_PORT):-(\d+)\}", text):
+        defaults.setdefault(var, set()).add(default)
+    assert set(defaults) == set(PORT_VARS)
+    assert all(len(d) == 1 for d in defaults.values()), defaults
+    assert len({d for ds in defaults.values() for d in ds}) == len(defaults), defaults
+    services = yaml.safe_load(text)["services"]
+    for svc, var in CONVERTER_PORTS.items():
+        assert services[svc]["environment"]["PORT"].startswith(f"${{{var}:-"), svc
+        # the gateway dials it
+        assert f"${{{var}:-" in services["gateway"]["environment"]["NNROSETTA_CONVERTERS"], svc
+        assert svc in services["gateway"]["depends_on"], svc

@@ -1,8 +1,9 @@
 """The containerised stack end to end (docker/compose.yaml on a Docker engine started here):
 a real Caffe -> PyTorch conversion through the gateway container with the models in the
-SeaweedFS container's S3; each converter container runs its own pinned versions of the shared
-dependencies (numpy, protobuf); every service really runs in its container, as non-root, with
-an init process that stops it on SIGTERM."""
+SeaweedFS container's S3, and Keras 3 / Keras 2 models through the TensorFlow containers; each
+converter container runs its own pinned versions of the shared dependencies (numpy, protobuf)
+and of its framework (TensorFlow 2.21 and 2.15 side by side); every service really runs in its
+container, as non-root, with an init process that stops it on SIGTERM."""
 
 from __future__ import annotations
 
@@ -30,8 +31,27 @@ pytestmark = pytest.mark.docker
 
 TOLERANCE = 1e-4
 OUTPUTS = {"model.py", "weights.pth", "model.torchscript.pt", "report.json"}
-CONVERTERS = ("frontend-caffe", "backend-pytorch")
+CONVERTERS = tuple(s for s in SERVICES if s not in ("seaweedfs", "gateway"))
 MODULES = {s: "nnrosetta_" + s.replace("-", "_") for s in SERVICES if s != "seaweedfs"}
+# Beyond numpy and protobuf (every converter): what a converter reports in Describe.versions ->
+# the distribution its lock file pins (torch is left out: it reports "2.13.0+cpu").
+FRAMEWORK_DISTS = {
+    "frontend-onnx": {"onnx": "onnx", "onnxruntime": "onnxruntime"},
+    "backend-onnx": {"onnx": "onnx", "onnxruntime": "onnxruntime"},
+    "frontend-tf": {"tensorflow": "tensorflow-cpu", "keras": "keras"},
+    "frontend-tf-legacy": {"tensorflow": "tensorflow-cpu", "keras": "keras"},
+    "backend-tf": {"tensorflow": "tensorflow-cpu", "keras": "keras"},
+}
+# run by the container's own interpreter: the versions it imports (numpy, protobuf) and the
+# installed distributions (importlib.metadata: no TensorFlow import needed)
+IN_CONTAINER = """\
+import json, sys
+from importlib.metadata import version
+import google.protobuf, numpy
+got = {"numpy": numpy.__version__, "protobuf": google.protobuf.__version__}
+got.update({k: version(d) for k, d in json.loads(sys.argv[1]).items()})
+print(json.dumps(got))
+"""
 
 
 def pins(service: str) -> dict[str, str]:
@@ -92,6 +112,46 @@ def test_resnet50_caffe_to_pytorch_through_the_containers(docker_stack: DockerSt
     assert scaled_error(ref[info.output], outs[0]) <= TOLERANCE
 
 
+@pytest.mark.parametrize("fmt, frontend", [("keras", "frontend-tf"),
+                                           ("legacy_h5", "frontend-tf-legacy")])
+def test_keras_model_through_the_tf_containers(docker_stack: DockerStack, fmt: str,
+                                               frontend: str):
+    """A Keras 3 .keras file goes to frontend-tf's container, a Keras-2 .h5 (written by
+    TensorFlow 2.15 in .venvs/frontend-tf-legacy) to frontend-tf-legacy's: the gateway reads
+    which Keras saved it. backend-tf's container writes Keras 3 again, and the verification
+    runs TensorFlow in both containers."""
+    from nnrosetta.client import GatewayClient
+    from tests.keras_zoo import models as kz
+
+    path = kz.ensure("mobilenetv2", fmt, input_shape=(32, 32, 3))
+    s3 = docker_stack.s3
+    bucket = f"nnr-docker-{uuid.uuid4().hex[:8]}"
+    s3.client().create_bucket(Bucket=bucket)
+    src = upload(s3, bucket, f"src/{fmt}", {"network": path})
+    with GatewayClient(docker_stack.gateway_address) as gw:
+        res = gw.convert("keras", src, "keras", f"s3://{bucket}/out/{fmt}")
+
+    rep = res.report
+    v = rep["verification"]
+    assert res.verified and v["status"] == "passed", v
+    for o in v["outputs"]:
+        assert o["pass"] and o["error_relative_to_scale"] <= TOLERANCE, o
+    assert [(h["service"], h["action"]) for h in rep["hops"]] == [
+        (frontend, "ToIR"), ("backend-tf", "FromIR")]
+    assert [h["transport"] for h in rep["hops"]] == ["shared-folder", "shared-folder"]
+    want_tf = expected_versions(frontend)["tensorflow"]
+    assert v["source_runtime"]["runtime"].startswith(f"TensorFlow {want_tf}"), v
+    assert v["target_runtime"]["service"] == "backend-tf"
+    assert "report.json" in {k.rsplit("/", 1)[1] for k in keys(s3, bucket, f"out/{fmt}")}
+
+
+def expected_versions(service: str) -> dict[str, str]:
+    """What <service> must report: numpy, protobuf and its framework, from its lock file."""
+    pinned = pins(service)
+    dists = {"numpy": "numpy", "protobuf": "protobuf", **FRAMEWORK_DISTS.get(service, {})}
+    return {k: pinned[d] for k, d in dists.items()}
+
+
 def test_each_converter_container_runs_its_own_pinned_versions(docker_stack: DockerStack):
     import grpc
 
@@ -99,11 +159,17 @@ def test_each_converter_container_runs_its_own_pinned_versions(docker_stack: Doc
     from nnrosetta.proto import converter_pb2 as cpb
     from nnrosetta.proto import converter_pb2_grpc as cpb_grpc
 
-    expected = {svc: {pkg: pins(svc)[pkg] for pkg in ("numpy", "protobuf")}
-                for svc in CONVERTERS}
-    # the point of the test: two containers, two versions of the same packages
+    expected = {svc: expected_versions(svc) for svc in CONVERTERS}
+    # the point of the test: several containers, several versions of the same packages
     assert expected["frontend-caffe"]["numpy"] != expected["backend-pytorch"]["numpy"]
     assert expected["frontend-caffe"]["protobuf"] != expected["backend-pytorch"]["protobuf"]
+    # and two TensorFlows side by side: 2.15 with Keras 2 (protobuf 4, numpy 1) next to Keras 3
+    legacy, tf = expected["frontend-tf-legacy"], expected["frontend-tf"]
+    assert legacy["tensorflow"].startswith("2.15.") and legacy["keras"].startswith("2.")
+    assert legacy["protobuf"].startswith("4.") and legacy["numpy"].startswith("1.")
+    assert tf["keras"].startswith("3.")
+    assert all(legacy[k] != tf[k] for k in ("tensorflow", "keras", "numpy", "protobuf")), (
+        legacy, tf)
 
     with GatewayClient(docker_stack.gateway_address) as gw:
         listed = {c.name: c for c in gw.converters()}
@@ -118,11 +184,10 @@ def test_each_converter_container_runs_its_own_pinned_versions(docker_stack: Doc
         assert d.name == svc
         assert {k: d.versions[k] for k in expected[svc]} == expected[svc], (svc, d.versions)
         # and inside the container, from the image's own interpreter
-        got = docker_stack.docker(
-            "exec", docker_stack.container(svc), "python", "-c",
-            "import numpy, google.protobuf; print(numpy.__version__, google.protobuf.__version__)"
-        ).stdout.split()
-        assert got == [expected[svc]["numpy"], expected[svc]["protobuf"]]
+        out = docker_stack.docker(
+            "exec", docker_stack.container(svc), "python", "-c", IN_CONTAINER,
+            json.dumps(FRAMEWORK_DISTS.get(svc, {}))).stdout
+        assert json.loads(out) == expected[svc], svc
 
 
 def _listening_inodes(port: int) -> set[str]:
