@@ -1,9 +1,10 @@
-"""`python -m bench`: conversion, streaming, memory and ONNX benchmarks, then one summary table.
+"""`python -m bench`: conversion, streaming, memory, ONNX and TensorFlow benchmarks, then one
+summary table.
 
 Each benchmark runs in its own interpreter (so one's memory and threads do not disturb the
 next) and writes bench/results/<name>.json; the summary is read back from those files.
 
-    PYTHONPATH=. .venv/bin/python -m bench [--only conversion streaming memory onnx]
+    PYTHONPATH=. .venv/bin/python -m bench [--only conversion streaming memory onnx tf]
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 
 from bench.common import RESULTS, ROOT, log, save, table
 
-BENCHES = ("conversion", "streaming", "memory", "onnx")
+BENCHES = ("conversion", "streaming", "memory", "onnx", "tf")
 
 
 def summary_rows() -> list[list[object]]:
@@ -47,6 +48,7 @@ def summary_rows() -> list[list[object]]:
                          f"<= {mem['factor']} x w + idle",
                          "yes" if s["meets_target"] else "**no**"])
     rows += onnx_rows(load("onnx"))
+    rows += tf_rows(load("tf"))
     return rows
 
 
@@ -69,6 +71,27 @@ def onnx_rows(data: dict | None) -> list[list[object]]:
                      f"nnrosetta {a['conversion_s']:.2f}s, onnx2torch {b['conversion_s']:.2f}s",
                      f"max rel err {a['max_rel_err']:.1e} vs {b['max_rel_err']:.1e}",
                      "-", "-"])
+    return rows
+
+
+def tf_rows(data: dict | None) -> list[list[object]]:
+    """bench.tf: Keras -> PyTorch, nnrosetta (warm gateway) vs tf2onnx + onnx2torch."""
+    rows: list[list[object]] = []
+    for m, r in (data or {}).get("models", {}).items():
+        p, n, q = r.get("peer"), r.get("nnrosetta"), r.get("ratios")
+        if p and n and q:
+            rows.append(["tf", f"{m} Keras -> PyTorch",
+                         f"nnrosetta {n['conversion_s']:.2f}s {n['peak_sum_MB']:.0f} MiB, "
+                         f"tf2onnx+onnx2torch {p['chain']['conversion_s']:.2f}s "
+                         f"{p['chain']['peak_MB']:.0f} MiB",
+                         f"time x{q['time']:.2f}, memory x{q['peak']:.2f}, error "
+                         f"x{q['error']:.2f}", "<= x0.25, x0.25, x1",
+                         "yes" if q["meets_target"] else "**no**"])
+        elif p:
+            rows.append(["tf", f"{m} Keras -> PyTorch",
+                         f"tf2onnx+onnx2torch {p['chain']['conversion_s']:.2f}s "
+                         f"{p['chain']['peak_MB']:.0f} MiB, err "
+                         f"{p['chain']['max_rel_err']:.1e}", "nnrosetta not measured", "-", "-"])
     return rows
 
 
