@@ -70,6 +70,11 @@ def test_plans_and_versions(gateway, tmp_path):
     plan = gateway.plan("keras", {"network": f"file://{k3}"}, "keras")
     assert [(h.service, h.action) for h in plan.hop] == [("frontend-tf", "ToIR"),
                                                          ("backend-tf", "FromIR")]
+    plan = gateway.plan("keras", {"network": f"file://{k3}"}, "onnx")
+    assert [h.service for h in plan.hop] == ["frontend-tf", "backend-onnx"]
+    assert plan.verify_with == "frontend-tf Run vs backend-onnx Run"
+    plan = gateway.plan("caffe", {}, "tensorflow")
+    assert [h.service for h in plan.hop] == ["frontend-caffe", "backend-tf"]
 
 
 @pytest.mark.integration
