@@ -20,6 +20,7 @@ import numpy as np
 
 from nnrosetta.ir import registry
 from nnrosetta.ir.graph import Graph, Node, make_ref, split_ref
+from nnrosetta.ir.view import NodeView
 from nnrosetta_backend_pytorch import emitters
 
 LINE_LENGTH = 100
@@ -182,70 +183,6 @@ class CodegenError(ValueError):
         super().__init__(f"{node}: {message}")
         self.node = node
         self.message = message
-
-
-class NodeView:
-    """What emitters and checks see of a node: attributes (registry defaults filled in),
-    weights, shapes."""
-
-    def __init__(self, node: Node, graph: Graph, shapes: Mapping[str, tuple[int, ...]],
-                 weights: Mapping[str, np.ndarray] | None = None):
-        self.node = node
-        self.name = node.name
-        self.graph = graph
-        self._shapes = shapes
-        self._weights = weights or {}
-        self._wnames = graph.weight_names(node)
-        try:
-            self.attrs = registry.get(node.op).with_defaults(node.attrs)
-            self._bound_roles = registry.get(node.op).bound_roles(node)
-        except KeyError:
-            self.attrs = {k: v for k, v in node.attrs.items() if not k.startswith("_")}
-            self._bound_roles = []
-
-    def dynamic(self, role: str) -> bool:
-        """Whether weight ``role`` is an input computed at run time (not a stored tensor)."""
-        return role in self._bound_roles
-
-    def any_dynamic(self) -> bool:
-        return bool(self._bound_roles)
-
-    def bound_index(self, role: str) -> int:
-        """The node-input index of the run-time weight ``role``."""
-        return len(self.node.inputs) - len(self._bound_roles) + self._bound_roles.index(role)
-
-    def param_shape(self, role: str) -> tuple[int, ...] | None:
-        """Shape of weight ``role``, stored or bound to an input (None: absent/unknown)."""
-        if self.dynamic(role):
-            return self.in_shape(self.bound_index(role))
-        return self.weight_shape(role)
-
-    def attr(self, key: str, default: Any = None) -> Any:
-        v = self.attrs.get(key, default)
-        return default if v is None else v
-
-    def has_weight(self, role: str) -> bool:
-        return role in self._wnames
-
-    def weight_shape(self, role: str) -> tuple[int, ...] | None:
-        t = self._wnames.get(role)
-        return None if t is None else tuple(self.graph.tensors[t].shape)
-
-    def weight(self, role: str) -> np.ndarray | None:
-        t = self._wnames.get(role)
-        if t is None:
-            return None
-        arr = np.asarray(self._weights[t])
-        if arr.dtype.kind == "f" and arr.dtype != np.float32:
-            arr = arr.astype(np.float32)
-        return arr
-
-    def in_shape(self, i: int = 0) -> tuple[int, ...] | None:
-        ref = self.node.inputs[i]
-        return self._shapes.get(ref) or self._shapes.get(make_ref(*split_ref(ref)))
-
-    def out_shape(self, i: int = 0) -> tuple[int, ...] | None:
-        return self._shapes.get(make_ref(self.name, i))
 
 
 class Emit(NodeView):

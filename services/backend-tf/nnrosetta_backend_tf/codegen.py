@@ -29,6 +29,7 @@ import numpy as np
 
 from nnrosetta.ir import registry
 from nnrosetta.ir.graph import Graph, Node, make_ref, split_ref
+from nnrosetta.ir.view import NodeView as BaseView
 from nnrosetta_backend_tf import emitters, helpers
 from nnrosetta_backend_tf.layout import (
     Layout,
@@ -293,68 +294,18 @@ class CodegenError(ValueError):
         self.message = message
 
 
-class NodeView:
-    """What emitters and checks see of a node: attributes (registry defaults filled in),
-    weights, IR shapes, and who reads it."""
+class NodeView(BaseView):
+    """What emitters and checks see of a node (nnrosetta.ir.view.NodeView), and who reads
+    it."""
 
     def __init__(self, node: Node, graph: Graph, shapes: Mapping[str, tuple[int, ...]],
                  weights: Mapping[str, np.ndarray] | None = None,
                  consumers: Mapping[str, list[tuple[Node, int]]] | None = None,
                  nodes: Mapping[str, Node] | None = None):
-        self.node = node
-        self.name = node.name
+        super().__init__(node, graph, shapes, weights)
         self.op_type = node.op
-        self.graph = graph
-        self._shapes = shapes
-        self._weights = weights or {}
-        self._wnames = graph.weight_names(node)
         self._consumers = consumers
         self._nodes = nodes
-        try:
-            schema = registry.get(node.op)
-            self.attrs = schema.with_defaults(node.attrs)
-            self._bound_roles = schema.bound_roles(node)
-        except KeyError:
-            self.attrs = {k: v for k, v in node.attrs.items() if not k.startswith("_")}
-            self._bound_roles = []
-
-    def attr(self, key: str, default: Any = None) -> Any:
-        v = self.attrs.get(key, default)
-        return default if v is None else v
-
-    def any_dynamic(self) -> bool:
-        """Whether a weight is an input computed at run time (not a stored tensor)."""
-        return bool(self._bound_roles)
-
-    def has_weight(self, role: str) -> bool:
-        return role in self._wnames
-
-    def tensor(self, name: str) -> np.ndarray | None:
-        """A graph tensor by name (another node's weight: a layer folded into this one)."""
-        if name not in self.graph.tensors:
-            return None
-        arr = np.asarray(self._weights[name])
-        return arr.astype(np.float32) if arr.dtype.kind == "f" else arr
-
-    def weight_shape(self, role: str) -> tuple[int, ...] | None:
-        t = self._wnames.get(role)
-        return None if t is None else tuple(self.graph.tensors[t].shape)
-
-    def weight(self, role: str) -> np.ndarray | None:
-        t = self._wnames.get(role)
-        if t is None:
-            return None
-        arr = np.asarray(self._weights[t])
-        if arr.dtype.kind == "f" and arr.dtype != np.float32:
-            arr = arr.astype(np.float32)
-        return arr
-
-    def in_shape(self, i: int = 0) -> tuple[int, ...] | None:
-        ref = self.node.inputs[i]
-        return self._shapes.get(ref) or self._shapes.get(make_ref(*split_ref(ref)))
-
-    def out_shape(self, i: int = 0) -> tuple[int, ...] | None:
-        return self._shapes.get(make_ref(self.name, i))
 
     @property
     def nodes(self) -> Mapping[str, Node]:

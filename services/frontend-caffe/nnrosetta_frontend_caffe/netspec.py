@@ -149,22 +149,3 @@ def net_spec(net: caffe_pb2.NetParameter, file_name: str) -> NetSpec:
     else:
         inputs = [(n, None) for n in names]
     return NetSpec(net, layers, form, inputs, issues)
-
-
-def parse_input_shapes(option: str) -> dict[str, tuple[int, ...]]:
-    """``"data:1,3,224,224;other:1,10"`` -> {name: shape}. Raises ValueError."""
-    out: dict[str, tuple[int, ...]] = {}
-    for part in option.replace(" ", "").split(";"):
-        if not part:
-            continue
-        name, sep, dims = part.rpartition(":")
-        if not sep or not name:
-            raise ValueError(f"{part!r} is not name:d0,d1,...")
-        try:
-            shape = tuple(int(d) for d in dims.split(",") if d)
-        except ValueError as e:
-            raise ValueError(f"{part!r}: dims must be integers") from e
-        if not shape or any(d <= 0 for d in shape):
-            raise ValueError(f"{part!r}: dims must be positive integers")
-        out[name] = shape
-    return out

@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 import numpy as np
 
+from nnrosetta.options import parse_input_shapes
 from nnrosetta.rpc.converter import Converter, Model, Progress
 from nnrosetta.rpc.errors import ConversionError, Issue
 from nnrosetta_frontend_caffe.caffemodel import CaffeModel, Malformed, Truncated
@@ -19,7 +20,6 @@ from nnrosetta_frontend_caffe.netspec import (
     NetSpec,
     SyntaxIssue,
     net_spec,
-    parse_input_shapes,
     parse_prototxt,
 )
 

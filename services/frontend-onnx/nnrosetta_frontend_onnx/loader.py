@@ -14,6 +14,7 @@ import onnx
 from google.protobuf.message import DecodeError
 from onnx import helper, numpy_helper
 
+from nnrosetta.options import parse_input_shapes
 from nnrosetta.rpc.errors import Issue
 from nnrosetta_frontend_onnx.importers import Tensor
 
@@ -41,23 +42,6 @@ class Loaded:
     initializers: dict[str, Tensor] = field(default_factory=dict)
     size: int = 0
     checker_error: str = ""
-
-
-def parse_input_shapes(text: str) -> dict[str, tuple[int, ...]]:
-    """``"data:1,3,224,224;other:1,10"`` -> {"data": (1, 3, 224, 224), "other": (1, 10)}."""
-    out: dict[str, tuple[int, ...]] = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        name, sep, dims = part.rpartition(":")
-        if not sep or not name:
-            raise ValueError(f"{part!r} is not NAME:D1,D2,...")
-        try:
-            shape = tuple(int(d) for d in dims.split(",") if d.strip())
-        except ValueError as e:
-            raise ValueError(f"{part!r}: dims must be integers") from e
-        if not shape or min(shape) < 1:
-            raise ValueError(f"{part!r}: dims must be positive integers")
-        out[name.strip()] = shape
-    return out
 
 
 def default_opset(model: onnx.ModelProto) -> int:

@@ -22,6 +22,7 @@ import numpy as np
 
 from nnrosetta.ir import registry
 from nnrosetta.ir.graph import Graph, Node, TensorInfo, make_ref, split_ref
+from nnrosetta.options import parse_input_shapes
 from nnrosetta.rpc.errors import Issue
 from nnrosetta_frontend_tf import compat
 from nnrosetta_frontend_tf.conversion import Conversion
@@ -58,22 +59,6 @@ def sanitize(name: str) -> str:
     role."""
     s = re.sub(r"[:.\s/]+", "_", name).strip("_")
     return s or "node"
-
-
-def parse_input_shapes(text: str) -> dict[str, tuple[int, ...]]:
-    """``"input:1,3,224,224;other:1,10"`` -> {name: shape} (IR layout); a single bare
-    ``"1,3,224,224"`` has the name ""."""
-    out: dict[str, tuple[int, ...]] = {}
-    for part in filter(None, (p.strip() for p in text.split(";"))):
-        name, sep, dims = part.rpartition(":")
-        try:
-            shape = tuple(int(d) for d in dims.split(",") if d.strip())
-        except ValueError as e:
-            raise ValueError(f"{part!r}: dims must be integers") from e
-        if not shape or min(shape) < 1:
-            raise ValueError(f"{part!r}: dims must be positive integers")
-        out[name.strip() if sep else ""] = shape
-    return out
 
 
 @dataclass
@@ -317,7 +302,7 @@ def convert_walk(w: Walk, options: dict[str, str], metadata: dict[str, str] | No
 
     # -- inputs ----------------------------------------------------------------------------
     try:
-        wanted = parse_input_shapes(options.get("input_shape", ""))
+        wanted = parse_input_shapes(options.get("input_shape", ""), bare=True)
     except ValueError as e:
         wanted = {}
         issues.append(Issue("BAD_OPTION", "input_shape", f"{e}; expected "

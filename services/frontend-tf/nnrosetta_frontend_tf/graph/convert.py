@@ -21,12 +21,13 @@ import numpy as np
 
 from nnrosetta.ir import registry
 from nnrosetta.ir.graph import Graph, Node, TensorInfo
+from nnrosetta.options import parse_input_shapes
 from nnrosetta.rpc.errors import Issue
 from nnrosetta_frontend_tf.conversion import Conversion
 from nnrosetta_frontend_tf.graph import tfexec
 from nnrosetta_frontend_tf.graph.context import Broken, ImportContext, sanitize
 from nnrosetta_frontend_tf.graph.layout import Act, Perm, channels_first, src_shape
-from nnrosetta_frontend_tf.graph.load import Source, parse_shapes, topo_order
+from nnrosetta_frontend_tf.graph.load import Source, topo_order
 from nnrosetta_frontend_tf.graph.ops import all_importers
 from nnrosetta_frontend_tf.graph.ops._base import NodeIssue, TFNode, op_of
 
@@ -258,7 +259,7 @@ def _inputs(src: Source, nodes: dict[str, TFNode], ctx: ImportContext,
             input_layout: Callable[[int], Perm]) -> list[Issue]:
     """An IR Input per input tensor (its shape from the graph or the option input_shape)."""
     try:
-        shapes = parse_shapes(options.get("input_shape", ""))
+        shapes = parse_input_shapes(options.get("input_shape", ""))
     except ValueError as e:
         return [Issue("BAD_OPTION", "input_shape", f"{e}; the format is "
                       "input_shape=\"name:1,3,224,224;other:1,10\" (IR layout: NCHW)")]

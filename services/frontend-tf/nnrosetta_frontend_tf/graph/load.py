@@ -43,24 +43,6 @@ class Source:
         return {nd.name: TFNode(nd) for nd in self.graph_def.node}
 
 
-def parse_shapes(text: str) -> dict[str, tuple[int, ...]]:
-    """``"x:1,3,224,224;y:1,10"`` -> {"x": (1, 3, 224, 224), "y": (1, 10)}; a name may be a
-    tensor name (``"x:0:1,3,224,224"``)."""
-    out: dict[str, tuple[int, ...]] = {}
-    for part in filter(None, (p.strip() for p in (text or "").split(";"))):
-        name, sep, dims = part.rpartition(":")
-        if not sep or not name:
-            raise ValueError(f"{part!r} is not NAME:D1,D2,...")
-        try:
-            shape = tuple(int(d) for d in dims.split(",") if d.strip())
-        except ValueError as e:
-            raise ValueError(f"{part!r}: dims must be integers") from e
-        if not shape or min(shape) < 1:
-            raise ValueError(f"{part!r}: dims must be positive integers")
-        out[name.strip()] = shape
-    return out
-
-
 def tensor_list(text: str) -> list[str]:
     return [tensor_name(t.strip()) for t in (text or "").split(",") if t.strip()]
 
