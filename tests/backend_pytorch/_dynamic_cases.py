@@ -102,3 +102,54 @@ def feeds(g: Graph, extra: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     out = {n.name: RNG.standard_normal(n.attrs["shape"]).astype(np.float32)
            for n in g.inputs if n.name not in extra}
     return {**out, **extra}
+
+
+# Resize whose scales / sizes / roi are graph inputs (its output dims are known only at run
+# time): name -> (attrs, x shape, {role: (values of run 1, values of run 2)}). Each model runs
+# twice with different values: nothing of the first may be baked into the converted model.
+RESIZE_RUNTIME = {
+    "nearest_scales": ({"mode": "nearest"}, (1, 2, 4, 5),
+                       {"scales": ([1, 1, 2, 1.5], [1, 1, 0.5, 0.6])}),
+    "nearest_ceil_asymmetric_axes": (
+        {"mode": "nearest", "nearest_mode": "ceil", "axes": [3, 2],
+         "coordinate_transformation_mode": "asymmetric"}, (1, 1, 4, 6),
+        {"scales": ([1.5, 2.0], [0.5, 0.75])}),
+    "linear_align_corners": ({"mode": "linear", "coordinate_transformation_mode": "align_corners"},
+                             (1, 2, 5, 7), {"scales": ([1, 1, 0.6, 1.7], [1, 1, 2, 2])}),
+    "cubic_antialias_axes": ({"mode": "cubic", "antialias": True, "axes": [2, 3]}, (1, 2, 6, 8),
+                             {"scales": ([0.6, 0.5], [1.5, 2.0])}),
+    "cubic_exclude_symmetric": (
+        {"mode": "cubic", "exclude_outside": True, "cubic_coeff_a": -0.5,
+         "coordinate_transformation_mode": "half_pixel_symmetric"}, (1, 1, 5, 6),
+        {"scales": ([1, 1, 1.7, 0.6], [1, 1, 0.8, 2.5])}),
+    "linear_sizes_not_larger": ({"mode": "linear", "axes": [2, 3],
+                                 "keep_aspect_ratio_policy": "not_larger"}, (1, 1, 5, 7),
+                                {"sizes": ([8, 9], [3, 4])}),
+    "crop_roi_and_scales": (
+        {"mode": "linear", "coordinate_transformation_mode": "tf_crop_and_resize",
+         "extrapolation_value": 2.0}, (1, 1, 5, 7),
+        {"roi": ([0, 0, 0.1, -0.2, 1, 1, 0.83, 1.1], [0, 0, 0.2, 0.1, 1, 1, 0.9, 0.7]),
+         "scales": ([1, 1, 1.4, 0.8], [1, 1, 0.6, 2.0])}),
+}
+
+
+def resize_runtime(name: str) -> tuple[Graph, list[dict[str, np.ndarray]]]:
+    """The IR graph of RESIZE_RUNTIME[name] and its two feeds."""
+    attrs, x_shape, given = RESIZE_RUNTIME[name]
+    order = [r for r in _order("Resize") if r in given]
+    a = dict(attrs)
+    if order != _order("Resize")[:len(order)]:
+        a["weight_inputs"] = order
+    nodes = [inp("x", x_shape)]
+    for r in order:
+        nodes.append(Node(f"p_{r}", "Input", [], {
+            "shape": [len(given[r][0])], "dtype": "int64" if r == "sizes" else "float32"}))
+    nodes.append(Node("n", "Resize", ["x"] + [f"p_{r}" for r in order], a))
+    g = Graph(nodes, ["n"], {})
+    runs = []
+    for i in range(2):
+        f = {"x": rand(*x_shape)}
+        for r in order:
+            f[f"p_{r}"] = np.asarray(given[r][i], np.int64 if r == "sizes" else np.float32)
+        runs.append(f)
+    return g, runs

@@ -16,6 +16,7 @@ from nnrosetta.ir.graph import Node
 from nnrosetta_backend_pytorch.service import MODEL_PY, TORCHSCRIPT_PT, forget
 
 from ._cases import feeds, graph, inp, rand
+from ._dynamic_cases import RESIZE_RUNTIME, resize_runtime
 from .test_backend_pytorch_codegen import BACKEND, close, convert, load, ruff, run_eager
 
 
@@ -119,3 +120,31 @@ def test_grid_sample_refused(mode, pad, rank):
                {"mode": mode, "padding_mode": pad})()
     issues = BACKEND.issues(g)
     assert issues and all(i.location == "y" for i in issues), issues
+
+
+@pytest.mark.parametrize("name", sorted(RESIZE_RUNTIME))
+def test_resize_runtime_inputs(name, tmp_path):
+    """Scales / sizes / roi fed at run time: resize_runtime evaluates the taps in forward, so
+    one converted model (eager and its TorchScript) resizes by whatever values it is given."""
+    g, runs = resize_runtime(name)
+    assert BACKEND.issues(g) == []
+    files = convert(g, {}, tmp_path)
+    ruff(files[MODEL_PY])
+    src = Path(files[MODEL_PY]).read_text()
+    assert "resize_runtime(" in src and "index0" not in src    # no taps baked in
+    mod, model = load(files)
+    try:
+        model.eval()
+        ts = torch.jit.load(files[TORCHSCRIPT_PT])
+        shapes = set()
+        for x in runs:
+            ref = registry.run_reference(g, {}, x)["n"]
+            out = run_eager(mod, model, x).numpy()
+            close(out, ref)
+            with torch.no_grad():
+                tout = ts(*[torch.from_numpy(x[n].copy()) for n in mod.INPUTS]).numpy()
+            close(tout, ref)
+            shapes.add(out.shape)
+        assert len(shapes) == 2
+    finally:
+        forget(mod)

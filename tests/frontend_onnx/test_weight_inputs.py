@@ -146,3 +146,44 @@ def test_layer_norm_only_y_keeps_one_output(tmp_path):
     m = make([nd], {"x": [2, 6]}, {"y": None}, [init("s", R(6))])
     graph, _ = _compare(m, tmp_path, {"x": R(2, 6)})
     assert "num_outputs" not in _node(graph, "LayerNormalization").attrs
+
+
+@pytest.mark.parametrize("ctm", ["half_pixel", "align_corners", "tf_crop_and_resize"])
+def test_resize_runtime_scales(ctm, tmp_path):
+    """Scales (and roi) fed at run time are bound to the Resize's inputs; the resized dims are
+    -1 in the IR, and the IR reference matches ONNX's reference evaluator for two different
+    scales (onnxruntime sizes a tf_crop_and_resize output by its roi, unlike the spec)."""
+    from onnx.reference import ReferenceEvaluator
+
+    crop = ctm == "tf_crop_and_resize"
+    nd = helper.make_node("Resize", ["x", "roi" if crop else "", "scales"], ["y"], mode="linear",
+                          coordinate_transformation_mode=ctm)
+    inputs = {"x": [1, 2, 6, 8], "scales": [4], **({"roi": [8]} if crop else {})}
+    m = make([nd], inputs, {"y": [1, 2, None, None]}, opset=19)
+    roi = np.array([0, 0, 0.1, 0.2, 1, 1, 0.9, 0.7], np.float32)
+    graph, weights = to_ir(m, tmp_path)
+    assert registry.validate(graph) == [], registry.validate(graph)
+    for scales in ([1, 1, 2, 0.5], [1, 1, 0.75, 1.5]):
+        feeds = {"x": R(1, 2, 6, 8), "scales": np.array(scales, np.float32),
+                 **({"roi": roi} if crop else {})}
+        ir_feeds = {n.name: feeds[n.attrs["_source_name"]] for n in graph.inputs}
+        (got,) = registry.run_reference(graph, weights, ir_feeds).values()
+        want = ReferenceEvaluator(m).run(None, feeds)[0]
+        assert got.shape == want.shape
+        assert scaled_error(want, got) <= 1e-5
+    n = _node(graph, "Resize")
+    assert set(registry.bound_inputs(n)) == ({"roi", "scales"} if crop else {"scales"})
+    assert n.attrs["_output_shapes"] == [[-1, -1, -1, -1]]    # every dim's scale is an input
+
+
+def test_resize_runtime_scales_output_consumed(tmp_path):
+    """A node after a run-time Resize cannot be laid out: one clear error, no partial IR."""
+    from nnrosetta.rpc.converter import ConversionError
+
+    nds = [helper.make_node("Resize", ["x", "", "scales"], ["r"], mode="nearest"),
+           helper.make_node("Relu", ["r"], ["y"])]
+    m = make(nds, {"x": [1, 1, 4, 4], "scales": [4]}, {"y": None}, opset=19)
+    with pytest.raises(ConversionError) as err:
+        to_ir(m, tmp_path)
+    text = str(err.value) + str(getattr(err.value, "issues", ""))
+    assert "known only at run time" in text and "BAD_SHAPE" in text, text

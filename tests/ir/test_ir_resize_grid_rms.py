@@ -118,6 +118,61 @@ def test_resize_vs_onnx_reference(mode, ctm, size_kind):
     np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-5)
 
 
+def _runtime_cases():
+    from tests.backend_pytorch._dynamic_cases import RESIZE_RUNTIME
+
+    return sorted(RESIZE_RUNTIME)
+
+
+@pytest.mark.parametrize("name", _runtime_cases())
+def test_resize_runtime_inputs_vs_onnx_reference(name):
+    """roi / scales / sizes bound to graph inputs: the IR reference of the same graph, fed two
+    different values, against onnx.reference of the ONNX model with those graph inputs."""
+    from tests.backend_pytorch._dynamic_cases import RESIZE_RUNTIME, resize_runtime
+
+    g, runs = resize_runtime(name)
+    attrs, _, given = RESIZE_RUNTIME[name]
+    shapes = registry.infer_shapes(g, annotate=False)
+    axes = attrs.get("axes") or range(4)
+    assert all((d < 0) == (i in axes) for i, d in enumerate(shapes["n"])), shapes["n"]
+    onnx_attrs = {k: int(v) if isinstance(v, bool) else v for k, v in attrs.items()}
+    ins = ["X"] + [f"p_{r}" if r in given else "" for r in ("roi", "scales", "sizes")]
+    node = helper.make_node("Resize", ins, ["Y"], **onnx_attrs)
+    g_in = [helper.make_tensor_value_info("X", 1, None)] + [
+        helper.make_tensor_value_info(f"p_{r}", 7 if r == "sizes" else 1, None) for r in given]
+    m = helper.make_model(helper.make_graph([node], "g", g_in,
+                                            [helper.make_tensor_value_info("Y", 1, None)]),
+                          opset_imports=[helper.make_opsetid("", 19)])
+    outs = set()
+    for feeds in runs:
+        got = registry.run_reference(g, {}, feeds)["n"]
+        want = ReferenceEvaluator(m).run(None, {"X": feeds["x"], **{
+            k: v for k, v in feeds.items() if k != "x"}})[0]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        outs.add(got.shape)
+    assert len(outs) == 2, "the two runs must resize to different shapes"
+
+
+def test_resize_runtime_output_may_not_be_consumed():
+    from nnrosetta.ir.graph import Node
+    from tests.backend_pytorch._dynamic_cases import resize_runtime
+
+    g, _ = resize_runtime("nearest_scales")
+    g.nodes.append(Node("act", "Relu", ["n"], {}))
+    g.outputs = ["act"]
+    with pytest.raises(registry.RuntimeDimError, match="known only at run time"):
+        registry.infer_shapes(g)
+    with pytest.raises(registry.RuntimeDimError):
+        registry.shapes_or_annotations(g)      # no fallback to guessed dims
+
+
+def test_resize_runtime_scales_shape_is_checked():
+    schema = registry.get("Resize")
+    with pytest.raises(ValueError, match=r"expected \[4\]"):
+        schema.infer_fn(schema.with_defaults({"mode": "nearest"}), [(1, 1, 2, 2)],
+                        {"scales": (3,)})
+
+
 def test_resize_needs_one_of_scales_and_sizes():
     with pytest.raises(ValueError, match="exactly one"):
         registry.get("Resize").infer_fn(registry.get("Resize").with_defaults({}), [(1, 1, 2, 2)],

@@ -455,6 +455,8 @@ class Builder:
             shape = self.shapes.get(key)
             if shape is not None and dynamic:   # the rank only: dims follow the free inputs
                 shape = [None] * len(shape)
+            elif shape is not None:             # -1: known only at run time (IR docs)
+                shape = [None if d < 0 else d for d in shape]
             out_infos.append(helper.make_tensor_value_info(
                 value, self.dtypes.get(value, FLOAT), list(shape) if shape is not None else None))
             self._outputs.append((ref, value))

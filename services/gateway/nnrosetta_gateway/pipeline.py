@@ -557,8 +557,7 @@ class Conversion:
                       "output's scale)",
             "tolerance": tol,
             "seed": seed,
-            "inputs": {k: {"shape": list(v.shape), "dtype": str(v.dtype),
-                           "distribution": "normal(0,1)"} for k, v in feeds.items()},
+            "inputs": verify.describe_inputs(self.graph, feeds),
             "outputs": [c.to_dict() for c in results],
             "pre_softmax": [c.to_dict() for c in pre],
         }

@@ -19,7 +19,8 @@ DEFAULT_TOLERANCE = 1e-4
 
 
 def make_inputs(graph: Graph, seed: int) -> dict[str, np.ndarray]:
-    """Seeded N(0, 1) inputs for every Input node (free dims become 1)."""
+    """Seeded N(0, 1) inputs for every Input node (free dims become 1); an input that feeds a
+    Resize's run-time scales / sizes / roi gets values such an input means (``_resize_feeds``)."""
     rng = np.random.default_rng(seed)
     feeds = {}
     for n in graph.inputs:
@@ -29,7 +30,66 @@ def make_inputs(graph: Graph, seed: int) -> dict[str, np.ndarray]:
             feeds[n.name] = rng.standard_normal(shape).astype(dtype)
         else:
             feeds[n.name] = rng.integers(0, 10, size=shape).astype(dtype)
+    feeds.update(_resize_feeds(graph, feeds, rng))
     return feeds
+
+
+def describe_inputs(graph: Graph, feeds: Mapping[str, np.ndarray]) -> dict[str, dict]:
+    """What ``make_inputs`` fed, per input, for the report."""
+    roles = {}
+    from nnrosetta.ir import registry
+
+    for n in graph.nodes:
+        if n.op == "Resize":
+            roles.update({ref: role for role, ref in registry.bound_inputs(n).items()})
+    out = {}
+    for k, v in feeds.items():
+        if k in roles:
+            how = f"Resize {roles[k]}: {[float(x) for x in np.asarray(v).reshape(-1)]}"
+        elif v.dtype.kind == "f":
+            how = "normal(0,1)"
+        else:
+            how = "integers in [0, 10)"
+        out[k] = {"shape": list(v.shape), "dtype": str(v.dtype), "distribution": how}
+    return out
+
+
+def _resize_feeds(graph: Graph, feeds: Mapping[str, np.ndarray],
+                  rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Graph inputs bound to a Resize's run-time roles: scales in [0.5, 2] (multiples of
+    1/4, exact in float32) over the spatial dims, picked so that ``in * scale`` is whole
+    (runtimes disagree on fractional output lengths: onnxruntime's align_corners is not ONNX's
+    reference there), and 1 over batch and channels (onnxruntime's linear mode requires it);
+    sizes of the input's dims times those scales; the whole input as roi."""
+    from nnrosetta.ir import registry
+
+    inputs = {n.name for n in graph.inputs}
+    try:
+        shapes = registry.infer_shapes(graph, annotate=False)
+    except ValueError:
+        return {}
+    out: dict[str, np.ndarray] = {}
+    for n in graph.nodes:
+        if n.op != "Resize":
+            continue
+        bound = {role: ref for role, ref in registry.bound_inputs(n).items() if ref in inputs}
+        if not bound:
+            continue
+        shape = shapes.get(n.inputs[0], ())
+        rank = len(shape)
+        axes = [a % rank for a in (n.attrs.get("axes") or range(rank))] if rank else []
+        for role, ref in bound.items():
+            dtype = feeds[ref].dtype
+            scale = np.asarray([_whole_scale(shape[a], rng) if a >= min(2, rank - 1) else 1.0
+                                for a in axes])
+            if role == "scales":
+                out[ref] = scale.astype(dtype)
+            elif role == "sizes":
+                out[ref] = np.maximum(1, np.round([shape[a] * s for a, s in
+                                                   zip(axes, scale, strict=True)])).astype(dtype)
+            else:
+                out[ref] = np.asarray([0.0] * len(axes) + [1.0] * len(axes), dtype)
+    return out
 
 
 @dataclass
@@ -106,3 +166,9 @@ def first_divergence(graph: Graph, source: Mapping[str, np.ndarray],
             return {"node": ir_name, "op": n.op, "source_layer": src_name,
                     "inputs": n.inputs, "comparison": c.to_dict(), "nodes_checked": checked}
     return None
+
+
+def _whole_scale(n: int, rng: np.random.Generator) -> float:
+    """A scale in [0.5, 2] (a multiple of 1/4, 1 excluded) with ``n * scale`` whole."""
+    ok = [s for s in (0.5, 0.75, 1.25, 1.5, 1.75, 2.0) if float(n * s).is_integer()]
+    return float(ok[int(rng.integers(len(ok)))])

@@ -303,12 +303,27 @@ def validate(graph: Graph) -> list[tuple[str, str]]:
     return problems
 
 
+class RuntimeDimError(ValueError):
+    """A node consumes a tensor whose dims are known only at run time (-1 from shape
+    inference, e.g. a Resize with run-time scales): only graph outputs may have such dims."""
+
+
 def infer_shapes(graph: Graph, *, annotate: bool = True) -> dict[str, tuple[int, ...]]:
-    """Shapes of every node output (by ref), in order; sets ``_output_shapes`` when asked."""
+    """Shapes of every node output (by ref), in order; sets ``_output_shapes`` when asked.
+    A dim known only at run time is -1 (see docs/ir.md); a node that consumes one raises
+    ``RuntimeDimError``."""
     shapes: dict[str, tuple[int, ...]] = {}
     for n in graph.nodes:
         schema = get(n.op)
         in_shapes = [shapes[r if r in shapes else split_ref(r)[0]] for r in n.inputs]
+        late = [(r, s) for r, s in zip(n.inputs, in_shapes, strict=True) if any(d < 0 for d in s)]
+        if late:
+            raise RuntimeDimError(
+                f"node {n.name!r} ({n.op}) consumes " + ", ".join(
+                    f"{r!r} of shape {list(s)}" for r, s in late)
+                + ": dims shown as -1 are known only at run time (a Resize with run-time "
+                "scales or sizes); only graph outputs may have them. Make the scales / sizes "
+                "constants (an initializer), or fix the input shapes so they can be folded")
         wshapes = {role: graph.tensors[t].shape for role, t in graph.weight_names(n).items()}
         try:
             outs = schema.infer_node(n, in_shapes, wshapes)
@@ -327,6 +342,8 @@ def shapes_or_annotations(graph: Graph) -> dict[str, tuple[int, ...]]:
     frontend left (free dims as 1): what backends lay code out from."""
     try:
         return infer_shapes(graph, annotate=False)
+    except RuntimeDimError:
+        raise                   # the annotations would not know the dims either
     except Exception:  # noqa: BLE001 - fall back to the annotations the frontend left
         out: dict[str, tuple[int, ...]] = {}
         for n in graph.nodes:

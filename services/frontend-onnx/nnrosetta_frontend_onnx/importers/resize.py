@@ -1,4 +1,6 @@
-"""Resize (opsets 10 .. 19): roi, scales and sizes must be constants; they become attributes.
+"""Resize (opsets 10 .. 19): constant roi, scales and sizes become attributes; ones computed
+at run time are bound to the IR node's inputs (its resized dims are then known only at run
+time, so the output may only be a graph output).
 
 Opset 10 is Upsample's behaviour (asymmetric coordinates, nearest rounds down); opset 11 adds
 the coordinate modes, roi and sizes; 13 makes roi / scales optional; 18 adds axes, antialias
@@ -10,6 +12,7 @@ from nnrosetta_frontend_onnx.importers._base import (
     NodeIssue,
     Out,
     Unsupported,
+    bind_inputs,
     importer,
     ints,
     node,
@@ -24,10 +27,17 @@ def _text(v, default: str) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def _const(onode, ctx, i: int, what: str) -> np.ndarray | None:
-    """The i-th input as a constant array; None when absent or empty."""
+def _const(onode, ctx, i: int, what: str, bound: dict[str, str]) -> np.ndarray | None:
+    """The i-th input as a constant array; None when absent or empty. One computed at run
+    time goes to ``bound`` (role -> IR ref) and gives None."""
     name = onode.input(i)
     if not name:
+        return None
+    if not ctx.is_const(name):
+        shape = ctx.shape(name)
+        if shape is not None and len(shape) == 1 and shape[0] == 0:
+            return None                                   # an empty input: absent
+        bound[what] = ctx.ref(name, "int64" if what == "sizes" else "float32")
         return None
     arr = np.asarray(ctx.const(name, what))
     return None if arr.size == 0 else arr
@@ -39,14 +49,15 @@ def resize(onode, ctx) -> Out:
     if mode not in _MODES:
         raise NodeIssue("BAD_ATTRIBUTE", f"{onode.label}: mode {mode!r}")
     attrs: dict = {"mode": mode}
+    bound: dict[str, str] = {}
     if onode.opset < 11:
-        scales = _const(onode, ctx, 1, "scales")
+        scales = _const(onode, ctx, 1, "scales", bound)
         roi = sizes = None
         attrs.update(coordinate_transformation_mode="asymmetric", nearest_mode="floor")
     else:
-        roi = _const(onode, ctx, 1, "roi")
-        scales = _const(onode, ctx, 2, "scales")
-        sizes = _const(onode, ctx, 3, "sizes")
+        roi = _const(onode, ctx, 1, "roi", bound)
+        scales = _const(onode, ctx, 2, "scales", bound)
+        sizes = _const(onode, ctx, 3, "sizes", bound)
         attrs["coordinate_transformation_mode"] = _text(
             onode.attr("coordinate_transformation_mode"), "half_pixel")
         for key, default in (("nearest_mode", "round_prefer_floor"),
@@ -61,14 +72,16 @@ def resize(onode, ctx) -> Out:
                 attrs[key] = bool(onode.attr(key))
         if onode.attr("axes") is not None:
             attrs["axes"] = ints(onode.attr("axes"))
-    if (scales is None) == (sizes is None):
+    has_scales = scales is not None or "scales" in bound
+    if has_scales == (sizes is not None or "sizes" in bound):
         raise Unsupported(f"{onode.label}: exactly one of scales and sizes must be given "
-                          f"(has {'both' if scales is not None else 'neither'})",
-                          "BAD_INPUT")
+                          f"(has {'both' if has_scales else 'neither'})", "BAD_INPUT")
+    if attrs.get("coordinate_transformation_mode") != "tf_crop_and_resize":
+        bound.pop("roi", None)                     # roi only matters for tf_crop_and_resize
     if scales is not None:
         attrs["scales"] = [float(v) for v in np.asarray(scales, np.float32).reshape(-1)]
-    else:
+    elif sizes is not None:
         attrs["sizes"] = ints(sizes)
     if roi is not None and attrs["coordinate_transformation_mode"] == "tf_crop_and_resize":
         attrs["roi"] = [float(v) for v in np.asarray(roi, np.float64).reshape(-1)]
-    return Out([node(onode, "Resize", [ctx.ref(onode.input(0))], **attrs)])
+    return Out([bind_inputs(node(onode, "Resize", [ctx.ref(onode.input(0))], **attrs), bound)])

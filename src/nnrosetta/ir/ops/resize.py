@@ -25,13 +25,26 @@ class Plan:
     axes: list[int]                     # dims that change (in the order they are resized)
 
 
-def plan(attrs, shape) -> Plan:
+RUNTIME_ROLES = ("roi", "scales", "sizes")
+
+
+def runtime_values(weights) -> dict[str, list[float]]:
+    """The run-time roi / scales / sizes among a node's weights (bound inputs), as lists."""
+    return {k: [float(v) for v in np.asarray(weights[k]).reshape(-1)]
+            for k in RUNTIME_ROLES if k in weights and weights[k] is not None}
+
+
+def plan(attrs, shape, values=None) -> Plan:
     """Output shape and per-dim scales of ``Resize`` (ONNX semantics: ``scales`` give
     ``floor(in * scale)`` outputs; ``sizes`` give the outputs and ``scale = size / in``, or
-    with ``keep_aspect_ratio_policy`` one scale over ``axes`` and ``round(in * scale)``)."""
+    with ``keep_aspect_ratio_policy`` one scale over ``axes`` and ``round(in * scale)``).
+    ``values``: roi / scales / sizes computed at run time (bound inputs), which take the
+    place of the attributes."""
     shape = [int(d) for d in shape]
     r = len(shape)
-    scales_a, sizes_a = list(attrs.get("scales") or []), list(attrs.get("sizes") or [])
+    values = values or {}
+    scales_a = list(values["scales"] if "scales" in values else attrs.get("scales") or [])
+    sizes_a = list(values["sizes"] if "sizes" in values else attrs.get("sizes") or [])
     if bool(scales_a) == bool(sizes_a):
         raise ValueError("exactly one of scales and sizes must be given")
     axes = norm_axes(attrs.get("axes") or range(r), r)
@@ -39,7 +52,7 @@ def plan(attrs, shape) -> Plan:
     if len(given) != len(axes):
         raise ValueError(f"{'scales' if scales_a else 'sizes'} {given} must have one value per "
                          f"axis {axes}")
-    roi_a = [float(v) for v in attrs.get("roi") or []]
+    roi_a = [float(v) for v in (values["roi"] if "roi" in values else attrs.get("roi") or [])]
     roi = None
     if roi_a:
         if len(roi_a) != 2 * len(axes):
@@ -207,7 +220,8 @@ def axis_roi(p: Plan, d: int) -> tuple[float, float] | None:
     return None if p.roi is None else (p.roi[d], p.roi[r + d])
 
 
-@op("Resize", inputs=["X"], outputs=["Y"], attrs={
+@op("Resize", inputs=["X"], outputs=["Y"], weights={k: False for k in RUNTIME_ROLES},
+    weight_inputs=RUNTIME_ROLES, attrs={
     "mode": Attr("str", "nearest", "interpolation", ("nearest", "linear", "cubic")),
     "scales": Attr("floats", [], "output / input per dim of axes (outputs floor(in * scale)); "
                    "[] when sizes are given"),
@@ -235,7 +249,12 @@ class Resize:
     and interpolates ``nearest`` (``nearest_mode`` rounding), ``linear`` or ``cubic``
     (``cubic_coeff_a``) between input elements, repeating the edge beyond the border.
 
-    Scales and sizes are attributes (frontends resolve constant inputs); exactly one is given.
+    Scales and sizes are attributes when they are constants (frontends resolve constant
+    inputs); exactly one is given. When they are computed at run time (an ONNX model that
+    feeds ``scales`` from a graph input), ``roi``, ``scales`` and ``sizes`` are weight roles
+    bound to inputs (1-D: one value per axis, ``roi`` two) and the resized dims of the output
+    are known only at run time: shape inference gives -1 for them, and such a tensor may only
+    be a graph output (see docs/ir.md, "Dims known only at run time").
 
     Equivalents: ONNX ``Resize`` (``Upsample`` for opset < 10), PyTorch ``F.interpolate`` /
     ``nn.Upsample`` (``nearest`` = asymmetric + floor, ``nearest-exact`` = half_pixel +
@@ -245,12 +264,29 @@ class Resize:
 
     @staticmethod
     def infer(attrs, shapes, weights):
-        return [tuple(plan(attrs, shapes[0]).out_shape)]
+        shape = [int(d) for d in shapes[0]]
+        bound = [k for k in RUNTIME_ROLES if k in weights]
+        if not bound:
+            return [tuple(plan(attrs, shape).out_shape)]
+        r = len(shape)
+        axes = norm_axes(attrs.get("axes") or range(r), r)
+        for k in bound:
+            want = 2 * len(axes) if k == "roi" else len(axes)
+            if tuple(weights[k]) not in ((want,), (0,)):
+                raise ValueError(f"{k} computed at run time has shape {list(weights[k])}; "
+                                 f"expected [{want}] (axes {axes})")
+        if ("scales" in bound or "sizes" in bound) and \
+                (attrs.get("scales") or attrs.get("sizes")):
+            raise ValueError("scales / sizes are given both as an attribute and as an input")
+        if not {"scales", "sizes"} & set(bound):    # a run-time roi only: the shape is known
+            return [tuple(plan(attrs, shape, {"roi": [0.0] * (2 * len(axes))}).out_shape)]
+        return [tuple(-1 if d in axes else n for d, n in enumerate(shape))]
 
     @staticmethod
     def reference(attrs, inputs, weights):
         x = inputs[0]
-        p = plan(attrs, x.shape)
+        values = runtime_values(weights)
+        p = plan(attrs, x.shape, values)
         y = x.astype(np.float64)
         value = float(attrs.get("extrapolation_value", 0.0))
         for d in p.axes:
