@@ -126,6 +126,20 @@ CASES = {
     "rescaling": seq((4, 4, 3), lambda L: L.Rescaling(1 / 127.5, offset=-1)),
     "rescaling_per_channel": seq((4, 4, 3), lambda L: L.Rescaling([0.5, 2.0, 3.0],
                                                                   offset=[0.1, 0.2, 0.3])),
+    # recurrent (Keras [batch, time, features]; IR RNN / GRU / LSTM with layout 1)
+    "lstm_seq": seq((6, 4), lambda L: L.LSTM(5, return_sequences=True)),
+    "lstm_last_backwards": seq((6, 4), lambda L: L.LSTM(5, go_backwards=True)),
+    "gru_reset_after": seq((6, 4), lambda L: L.GRU(4, return_sequences=True)),
+    "gru_reset_before_backwards": seq((6, 4), lambda L: L.GRU(4, reset_after=False,
+                                                              go_backwards=True,
+                                                              return_sequences=True)),
+    "simple_rnn": seq((5, 3), lambda L: L.SimpleRNN(4)),
+    "bidirectional_lstm_concat": seq((5, 3), lambda L: L.Bidirectional(
+        L.LSTM(3, return_sequences=True))),
+    "bidirectional_gru_sum": seq((5, 3), lambda L: L.Bidirectional(L.GRU(3),
+                                                                   merge_mode="sum")),
+    "conv1d_gru": seq((7, 3), lambda L: L.Conv1D(4, 3, padding="same"),
+                      lambda L: L.GRU(3, return_sequences=True), lambda L: L.Conv1D(2, 1)),
 }
 
 
@@ -185,8 +199,23 @@ def normalization_layer(K):
     return K.Model(i, L.Conv2D(2, 1)(norm(i))), [rand(2, 4, 4, 3)]
 
 
+def embedding_lstm(K):
+    """Integer token ids -> Embedding -> LSTM -> Dense (the model's Input is int32)."""
+    import numpy as np
+
+    L = K.layers
+    i = K.Input((7,), dtype="int32", name="tokens")
+    emb = L.Embedding(11, 4, name="emb")
+    x = L.LSTM(5, return_sequences=True, name="lstm")(emb(i))
+    m = K.Model(i, L.Dense(3, name="head")(x))
+    rng = np.random.default_rng(7)
+    emb.embeddings.assign(rng.normal(0, 1, (11, 4)).astype(np.float32))
+    ids = rng.integers(0, 11, (2, 7)).astype(np.int32)
+    return m, [ids]
+
+
 MODELS = {"merges": merges, "se_block": se_block, "nested": nested, "sequential": sequential,
-          "normalization": normalization_layer}
+          "normalization": normalization_layer, "embedding_lstm": embedding_lstm}
 
 
 def small_model(K):
@@ -203,6 +232,24 @@ def small_model(K):
     from tests.frontend_tf._keras import randomize
 
     randomize(m, seed=4)
+    return m
+
+
+def recurrent_model(K):
+    """Token ids -> Embedding -> Bidirectional LSTM -> GRU (reset_after=False, go_backwards)
+    -> Dense (also saved as a Keras-2 .h5 by the legacy test)."""
+    import numpy as np
+
+    L = K.layers
+    i = K.Input((6,), dtype="int32", name="ids")
+    emb = L.Embedding(9, 4, name="emb")
+    x = L.Bidirectional(L.LSTM(3, return_sequences=True), name="bilstm")(emb(i))
+    x = L.GRU(4, reset_after=False, go_backwards=True, name="gru")(x)
+    m = K.Model(i, L.Dense(2, name="head")(x))
+    from tests.frontend_tf._keras import randomize
+
+    randomize(m, seed=12)
+    emb.embeddings.assign(np.random.default_rng(12).normal(0, 1, (9, 4)).astype(np.float32))
     return m
 
 

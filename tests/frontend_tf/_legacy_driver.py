@@ -26,6 +26,7 @@ from tests.frontend_tf._cases import (  # noqa: E402
     CASES,
     KERAS2_MODELS,
     MODELS,
+    recurrent_model,
     small_model,
 )
 from tests.frontend_tf._keras import check, keras, rand, randomize, rel_err  # noqa: E402
@@ -95,16 +96,56 @@ def files(K, work: Path) -> dict:
             res[key] = [(i.code, i.location) for i in e.issues]
     # every unsupported layer at once, in an .h5 and a SavedModel
     j = K.Input((5, 4))
-    y = L.LSTM(3, return_sequences=True, name="lstm")(j)
+    y = L.RNN(L.LSTMCell(3), return_sequences=True, name="rnn")(j)
     y = L.Dense(3, name="fine")(y)
-    y = L.GRU(2, name="gru")(y)
+    y = L.TimeDistributed(L.Dense(2), name="td")(y)
     bad = K.Model(j, y)
     for key, path in (("unsupported_h5", work / "bad.h5"),
                       ("unsupported_savedmodel", work / "bad_savedmodel")):
         bad.save(path, **({} if key.endswith("h5") else {"save_format": "tf"}))
         issues, _ = conv.check(Model("keras", files={"network": str(path)}))
         res[key] = sorted((i.code, i.location) for i in issues)
+    res["recurrent_h5"] = recurrent_h5(K, conv, work)
+    res["recurrent_refused"] = recurrent_refused(K)
     return res
+
+
+def recurrent_refused(K) -> dict:
+    """A stateful LSTM and a mask read by an LSTM, under Keras 2: (code, location) each."""
+    from nnrosetta_frontend_tf.keras_import import convert_keras
+
+    L = K.layers
+    i = K.Input(batch_shape=(2, 6, 4))
+    x = L.LSTM(4, stateful=True, return_sequences=True, name="memory")(i)
+    stateful = convert_keras(K.Model(i, L.Dense(2, name="head")(x)), {})
+    j = K.Input((5,), dtype="int32")
+    y = L.LSTM(2, name="lstm")(L.Embedding(7, 3, mask_zero=True, name="emb")(j))
+    masked = convert_keras(K.Model(j, y), {})
+    return {"stateful": [(x.code, x.location) for x in stateful.issues],
+            "mask": [(x.code, x.location) for x in masked.issues]}
+
+
+def recurrent_h5(K, conv, work: Path) -> dict:
+    """A Keras-2 .h5 with recurrent layers (Embedding, Bidirectional LSTM, GRU with
+    reset_after=False, go_backwards), converted as frontend-tf-legacy does; left in WORKDIR
+    with its input / output for the Keras 3 side."""
+    from nnrosetta.ir.graph import Graph
+    from nnrosetta.rpc.converter import Model
+
+    m = recurrent_model(K)
+    rng = np.random.default_rng(11)
+    ids = rng.integers(0, 9, (2, 6)).astype(np.int32)
+    ref = np.asarray(m(ids, training=False))
+    path = work / "recurrent.h5"
+    m.save(path)
+    np.savez(work / "recurrent_io.npz", x=ids, y=ref)
+    items = list(conv.to_ir(Model("keras", files={"network": str(path)})))
+    graph = next(i for i in items if isinstance(i, Graph))
+    weights = dict(i for i in items if isinstance(i, tuple))
+    got = registry.run_reference(graph, weights, {graph.inputs[0].name: ids})
+    return {"ir_err": rel_err(got[graph.outputs[0]], ref),
+            "ops": sorted({n.op for n in graph.nodes}),
+            "input_dtype": graph.inputs[0].attrs.get("dtype")}
 
 
 def main() -> int:

@@ -72,8 +72,21 @@ def test_legacy_files(legacy):
         assert f[kind]["relu_shape"] == [2, 4, 8, 8]
     assert f["lambda"] == [["UNSAFE_LAYER", "plus_one"]]
     assert f["lambda_savedmodel"] == [["UNSAFE_LAYER", "plus_one"]]
-    want = [["UNSUPPORTED_LAYER", "gru"], ["UNSUPPORTED_LAYER", "lstm"]]
+    want = [["UNSUPPORTED_LAYER", "rnn"], ["UNSUPPORTED_LAYER", "td"]]
     assert f["unsupported_h5"] == want and f["unsupported_savedmodel"] == want
+
+
+def test_keras2_recurrent_h5(legacy):
+    """A Keras-2 .h5 with Embedding, Bidirectional LSTM and GRU converts under Keras 2 (the
+    int32 input carried to the IR) and gives Keras 2's numbers."""
+    res, _ = legacy
+    r = res["files"]["recurrent_h5"]
+    assert r["ir_err"] <= 1e-4, r
+    assert r["input_dtype"] == "int32"
+    assert {"Gather", "LSTM", "GRU"} <= set(r["ops"]), r["ops"]
+    refused = res["files"]["recurrent_refused"]
+    assert refused["stateful"] == [["UNSUPPORTED_ATTRIBUTE", "memory"]]
+    assert refused["mask"] == [["UNSUPPORTED_ATTRIBUTE", "emb"]]
 
 
 def test_keras2_h5_read_by_keras3(legacy):

@@ -114,7 +114,7 @@ def _custom_model(K):
             return x * 2
 
     i = K.Input((6, 4))
-    x = L.LSTM(5, return_sequences=True, name="lstm")(i)
+    x = L.RNN(L.LSTMCell(5), return_sequences=True, name="rnn")(i)
     x = Twice(name="twice")(x)
     x = L.Dense(3, name="ok_dense")(x)
     x = L.MultiHeadAttention(2, 4, name="mha")(x, x)
@@ -127,7 +127,7 @@ def test_every_unsupported_layer_listed(conv, K, tmp_path):
     issues, graph = conv.check(Model("keras", files={"network": str(p)}))
     assert graph is None
     assert {(i.code, i.location) for i in issues} == {
-        ("UNSUPPORTED_LAYER", "lstm"), ("UNSUPPORTED_LAYER", "twice"),
+        ("UNSUPPORTED_LAYER", "rnn"), ("UNSUPPORTED_LAYER", "twice"),
         ("UNSUPPORTED_LAYER", "mha")}
     assert any("custom layer" in i.message for i in issues)
     with pytest.raises(ConversionError) as e:

@@ -207,3 +207,43 @@ def test_caffe_alexnet_to_tensorflow_matches_opencv(s3, bucket, gateway, tmp_pat
     # log-probabilities: a softmax over 1000 classes cannot hide an error there
     lr, lo = np.log(ref), np.log(out)
     assert scaled_error(lr - lr.mean(), lo - lo.mean()) <= TOLERANCE
+
+
+def _text_model(path: Path) -> Path:
+    """Token ids -> Embedding -> Bidirectional LSTM -> GRU -> Dense, random seeded weights."""
+    import keras
+
+    keras.utils.set_random_seed(11)
+    tokens = keras.Input((12,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(50, 16, name="embed")(tokens)
+    x = keras.layers.Bidirectional(keras.layers.LSTM(12, return_sequences=True),
+                                   name="bilstm")(x)
+    x = keras.layers.GRU(8, name="gru")(x)
+    out = keras.layers.Dense(3, name="logits")(x)
+    keras.Model(tokens, out).save(path)
+    return path
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("target", ["pytorch", "onnx"])
+def test_keras_text_model_recurrent(target, s3, bucket, gateway, tmp_path):
+    """Embedding and recurrent layers through the gateway, verified against TensorFlow on the
+    gateway's integer token ids, then checked here on tokens of our own."""
+    import onnxruntime as ort
+
+    path = _text_model(tmp_path / "text.keras")
+    src = upload(s3, bucket, f"src-keras-text/{target}", {"network": path})
+    res = gateway.convert("keras", src, target, f"s3://{bucket}/out-keras-text/{target}")
+    _check_report(res, "frontend-tf", f"backend-{target}")
+    tokens = np.random.default_rng(3).integers(0, 50, size=(1, 12)).astype(np.int32)
+    ref = _tf_reference(path, tokens)
+    names = ["model.py", "weights.pth"] if target == "pytorch" else ["model.onnx"]
+    got = download(s3, bucket, f"out-keras-text/{target}", names, tmp_path)
+    if target == "pytorch":
+        outs, _, _ = torch_forward(got["model.py"], got["weights.pth"], [tokens])
+        out = outs[0]
+    else:
+        sess = ort.InferenceSession(str(got["model.onnx"]), providers=["CPUExecutionProvider"])
+        out = sess.run(None, {sess.get_inputs()[0].name: tokens})[0]
+    assert out.shape == ref.shape
+    assert scaled_error(ref, out) <= TOLERANCE

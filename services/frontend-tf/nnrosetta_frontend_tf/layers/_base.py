@@ -174,6 +174,23 @@ def window_pads(call: LayerCall, padding: str, sizes: Sequence[int], k: Sequence
     raise Unsupported(f"{call.label}: padding {padding!r} is not supported")
 
 
+def float_weight(call: LayerCall, owner: Any, *names: str):
+    """``owner``'s weight (the first of ``names`` it has), which must be a float one: missing
+    is MISSING_WEIGHT, a quantized (integer) one is refused."""
+    from nnrosetta_frontend_tf import compat
+
+    v = compat.weight(owner, *names)
+    if v is None:
+        raise LayerIssue("MISSING_WEIGHT", f"{call.label} has no {names[0]} weight (was it "
+                         "built?)")
+    dt = getattr(v, "dtype", "float32")
+    dt = str(getattr(dt, "name", dt))
+    if "float" not in dt:
+        raise Unsupported(f"{call.label}: {names[0]} has dtype {dt} (a quantized layer); only "
+                          "float weights can be converted")
+    return v
+
+
 def activation_name(call: LayerCall, key: str = "activation") -> str:
     """The name of a layer's activation config ('linear' when none)."""
     a = call.cfg(key, "linear")

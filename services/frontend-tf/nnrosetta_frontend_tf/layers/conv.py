@@ -13,6 +13,7 @@ from nnrosetta_frontend_tf.layers._base import (
     OutVal,
     Tensor,
     Unsupported,
+    float_weight,
     layer,
     tuple_of,
     window_pads,
@@ -28,16 +29,7 @@ def _n(call: LayerCall) -> int:
 
 
 def _var(call: LayerCall, *names: str):
-    v = compat.weight(call.layer, *names)
-    if v is None:
-        raise LayerIssue("MISSING_WEIGHT", f"{call.label} has no {names[0]} weight (was it "
-                         "built?)")
-    dt = getattr(v, "dtype", "float32")
-    dt = str(getattr(dt, "name", dt))
-    if "float" not in dt:
-        raise Unsupported(f"{call.label}: {names[0]} has dtype {dt} (a quantized layer); only "
-                          "float weights can be converted")
-    return v
+    return float_weight(call, call.layer, *names)
 
 
 def _geometry(call: LayerCall, ctx, n: int):
