@@ -31,3 +31,14 @@ def bucket(s3):  # noqa: F811
     name = f"nnr-{uuid.uuid4().hex[:8]}"
     s3.client().create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture()
+def shared_dir(tmp_path, monkeypatch):
+    """A fresh shared folder for this test (the one the services hand files over by path)."""
+    from nnrosetta import shared
+
+    d = tmp_path / "shared"
+    monkeypatch.setenv(shared.ENV, str(d))
+    monkeypatch.setattr(shared, "_token", None)
+    return d

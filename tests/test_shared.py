@@ -12,14 +12,6 @@ from nnrosetta import shared, wire
 from nnrosetta.proto import converter_pb2 as pb
 
 
-@pytest.fixture()
-def shared_dir(tmp_path, monkeypatch):
-    d = tmp_path / "shared"
-    monkeypatch.setenv(shared.ENV, str(d))
-    monkeypatch.setattr(shared, "_token", None)
-    return d
-
-
 def test_token_proves_the_same_folder(shared_dir, tmp_path, monkeypatch):
     tok = shared.token()
     assert tok.startswith(".nnr-share-") and (shared_dir / tok).is_file()

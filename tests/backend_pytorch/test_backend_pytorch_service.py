@@ -216,3 +216,94 @@ def test_grpc_unsupported_ops_then_still_serving(channel):
     chunks = list(stub.FromIR(ir_stream(g2, w2, {"artifacts": "code"})))
     names = {c.file.name for c in chunks if c.WhichOneof("payload") == "file"}
     assert names == {MODEL_PY, WEIGHTS_PTH}
+
+
+# -- FromIR: TorchScript compiled beside the rest, "runnable" once Run's files are out ----------
+
+def test_from_ir_order_and_torchscript(tmp_path):
+    """model.py and weights.pth first, then Progress "runnable" (all that an eager Run reads
+    is written: the gateway starts verifying then), then the TorchScript file, complete and
+    loadable; "code" artifacts: no TorchScript and no compile; "model": no "runnable"."""
+    import json
+    import threading
+
+    import torch
+
+    from nnrosetta.rpc.converter import Progress
+    from nnrosetta_backend_pytorch.service import META_FILE, RUNNABLE
+
+    g, w = CASES["caffe_like"]()
+    x = feeds(g)
+    ref = registry.run_reference(g, w, x)["prob"]
+    order = []
+    for item in BACKEND.from_ir(g, w, {}, str(tmp_path)):
+        if isinstance(item, Progress):
+            if item.stage == RUNNABLE:
+                order.append(RUNNABLE)
+                # what Run reads is complete now: an eager Run gives the model's numbers
+                got, _ = BACKEND.run(pytorch_model({MODEL_PY: str(tmp_path / MODEL_PY),
+                                                    WEIGHTS_PTH: str(tmp_path / WEIGHTS_PTH)}),
+                                     x, [])
+                close(got[0][1], ref)
+        else:
+            order.append(item[0])
+    assert order == [MODEL_PY, WEIGHTS_PTH, RUNNABLE, TORCHSCRIPT_PT]
+    extra = {META_FILE: ""}
+    ts = torch.jit.load(str(tmp_path / TORCHSCRIPT_PT), _extra_files=extra)
+    meta = json.loads(extra[META_FILE])
+    assert meta["how"] == "script" and meta["outputs"] == ["prob"]
+    assert meta["inputs"] == [n.name for n in g.inputs]
+    with torch.no_grad():
+        close(ts(*[torch.from_numpy(v) for v in x.values()]).numpy(), ref)
+    assert not [t for t in threading.enumerate() if t.name == "torchscript"]
+
+    def sent(artifacts):
+        d = tmp_path / artifacts
+        d.mkdir()
+        return [i[0] if isinstance(i, tuple) else i.stage
+                for i in BACKEND.from_ir(g, w, {"artifacts": artifacts}, str(d))
+                if isinstance(i, tuple) or i.stage == RUNNABLE]
+
+    assert sent("code") == [MODEL_PY, WEIGHTS_PTH, RUNNABLE]
+    assert sent("model") == [WEIGHTS_PTH, TORCHSCRIPT_PT]
+
+
+def test_from_ir_stopped_early_waits_for_the_compile(tmp_path, monkeypatch):
+    """A FromIR stopped after weights.pth (the caller went away) does not return while the
+    TorchScript compile still writes into its folder (which is deleted next)."""
+    import threading
+    import time
+
+    from nnrosetta_backend_pytorch import service
+
+    done = threading.Event()
+    real = service.write_torchscript
+
+    def slow(*args):
+        time.sleep(0.5)
+        out = real(*args)
+        done.set()
+        return out
+
+    monkeypatch.setattr(service, "write_torchscript", slow)
+    g, w = CASES["caffe_like"]()
+    gen = BACKEND.from_ir(g, w, {}, str(tmp_path))
+    for item in gen:
+        if isinstance(item, tuple) and item[0] == WEIGHTS_PTH:
+            break
+    gen.close()
+    assert done.is_set() and (tmp_path / TORCHSCRIPT_PT).is_file()
+
+
+def test_from_ir_torchscript_failure_is_reported(tmp_path, monkeypatch):
+    from nnrosetta_backend_pytorch import service
+
+    def fail(*args):
+        raise ConversionError(grpc.StatusCode.INTERNAL, "TorchScript failed: boom",
+                              reason="TORCHSCRIPT")
+
+    monkeypatch.setattr(service, "write_torchscript", fail)
+    g, w = CASES["caffe_like"]()
+    with pytest.raises(ConversionError) as e:
+        list(BACKEND.from_ir(g, w, {}, str(tmp_path)))
+    assert "boom" in e.value.message

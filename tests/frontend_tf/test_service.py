@@ -363,3 +363,133 @@ def test_conversion_leaves_keras_variables_uninitialized(conv, files):
         assert v._value is None and v._nnr_value is not None
         ran = conv._open(str(paths[kind]), {}, for_run=True)
         assert ran.model.get_layer("conv").kernel._value is not None
+
+
+# -- the model cache: Run after ToIR of the same bytes uses the model ToIR loaded --------------
+
+def test_model_cache_lru():
+    from nnrosetta_frontend_tf.service import ModelCache, _Opened
+
+    c = ModelCache(2)
+    a, b, d = _Opened(None, "a"), _Opened(None, "b"), _Opened(None, "d")
+    c.put(None, a)                           # no key (an unreadable file): nothing kept
+    assert len(c) == 0 and c.get(None) is None
+    c.put(("1", False), a)
+    c.put(("2", False), b)
+    assert c.get(("1", False)) is a          # now the most recent
+    c.put(("3", False), d)                   # evicts the least recent: "2"
+    assert c.get(("2", False)) is None
+    assert c.get(("1", False)) is a and c.get(("3", False)) is d and len(c) == 2
+    assert c.get(("1", True)) is None        # another load option: another entry
+    c.make_room()                            # room for one more load: the oldest goes
+    assert len(c) == 1 and c.get(("3", False)) is d
+    c.clear()
+    assert len(c) == 0
+    one = ModelCache()
+    one.put(("1", False), a)
+    one.make_room()                          # before loading another: nothing else held
+    assert len(one) == 0
+
+
+def test_file_digest(tmp_path):
+    from nnrosetta_frontend_tf.service import file_digest
+
+    (tmp_path / "a.bin").write_bytes(b"abc" * 1000)
+    (tmp_path / "b.bin").write_bytes(b"abc" * 1000)
+    (tmp_path / "c.bin").write_bytes(b"abc" * 999 + b"abd")
+    assert file_digest(str(tmp_path / "a.bin")) == file_digest(str(tmp_path / "b.bin"))
+    assert file_digest(str(tmp_path / "a.bin")) != file_digest(str(tmp_path / "c.bin"))
+    assert file_digest(str(tmp_path / "missing")) is None
+    for name in ("x", "y"):
+        (tmp_path / name / "variables").mkdir(parents=True)
+        (tmp_path / name / "saved_model.pb").write_bytes(b"graph")
+        (tmp_path / name / "variables" / "v.data").write_bytes(b"values")
+    assert file_digest(str(tmp_path / "x")) == file_digest(str(tmp_path / "y"))
+    (tmp_path / "y" / "variables" / "v.data").write_bytes(b"other")
+    assert file_digest(str(tmp_path / "x")) != file_digest(str(tmp_path / "y"))
+
+
+def _cached(conv, path):
+    return conv.models.get(conv._key(str(path), {}))
+
+
+@pytest.mark.parametrize("kind", ["keras", "h5"])
+def test_run_after_to_ir_uses_the_loaded_model(K, files, tmp_path, kind):
+    """ToIR that keeps its file for a Run (keep_as) leaves the model it loaded for that Run,
+    which makes it callable (the loaded values in real variables) instead of loading the file
+    again; the same bytes under another path are the same model; other bytes load anew."""
+    from nnrosetta_frontend_tf import TFConverter, compat
+
+    conv = TFConverter(cache_size=2)
+    m, paths = files
+    list(conv.to_ir(Model("keras", files={"network": str(paths[kind])})))
+    assert len(conv.models) == 0              # no Run announced: nothing kept
+    list(conv.to_ir(Model("keras", files={"network": str(paths[kind])},
+                          keep_as="k" * 16)))
+    opened = _cached(conv, paths[kind])
+    assert opened is not None and len(conv.models) == 1
+    kernel = opened.model.get_layer("conv").kernel
+    if not compat.is_keras2():                # ToIR's load: no variables yet
+        assert kernel._value is None and kernel._nnr_value is not None
+    copy = tmp_path / f"copy.{kind}"
+    copy.write_bytes(paths[kind].read_bytes())
+    x = rand(2, 8, 8, 3, seed=9)
+    xi = np.transpose(x, (0, 3, 1, 2))
+    outs, _ = conv.run(Model("keras", files={"network": str(copy)}), {"image": xi}, [])
+    assert _cached(conv, copy) is opened and len(conv.models) == 1
+    assert kernel._value is not None and not hasattr(kernel, "_nnr_value")
+    assert rel_err(outs[0][1], np.asarray(m(x))) <= 1e-5
+    # intermediate values from the same model; and the IR still reads the weights
+    outs2, _ = conv.run(Model("keras", files={"network": str(paths[kind])}), {"image": xi},
+                        ["relu", "logits"])
+    assert rel_err(outs2[1][1], outs[0][1]) <= 1e-6
+    assert np.array_equal(compat.to_numpy(kernel), np.asarray(m.get_layer("conv").kernel))
+    # other bytes: loaded (fully) for the Run, and kept beside the first
+    other = small(K)
+    randomize(other, seed=11)
+    p2 = tmp_path / f"other.{kind}"
+    other.save(p2)
+    outs3, _ = conv.run(Model("keras", files={"network": str(p2)}), {"image": xi}, [])
+    assert rel_err(outs3[0][1], np.asarray(other(x))) <= 1e-5
+    assert _cached(conv, p2) is not opened and _cached(conv, p2) is not None
+    assert len(conv.models) == 2 and _cached(conv, paths[kind]) is opened
+    # one entry (the default): a new ToIR lets the last model go before it loads
+    conv = TFConverter()
+    list(conv.to_ir(Model("keras", files={"network": str(p2)}, keep_as="k" * 16)))
+    assert _cached(conv, p2) is not None
+    list(conv.to_ir(Model("keras", files={"network": str(paths[kind])}, keep_as="k" * 16)))
+    assert len(conv.models) == 1 and _cached(conv, p2) is None
+    assert _cached(conv, paths[kind]) is not None
+
+
+@pytest.mark.parametrize("case", ["merges", "nested", "normalization", "se_block",
+                                  "sequential"])
+def test_run_of_the_to_ir_model_gives_keras_numbers(K, tmp_path, case):
+    """The model ToIR loaded without initializing variables, made callable for Run, computes
+    what Keras' own fully loaded model computes."""
+    from nnrosetta_frontend_tf import TFConverter, compat
+    from tests.frontend_tf._cases import MODELS
+
+    m, xs = MODELS[case](K)
+    randomize(m, seed=7)
+    p = tmp_path / f"{case}.keras"
+    m.save(p)
+    conv = TFConverter()
+    items = list(conv.to_ir(Model("keras", files={"network": str(p)}, keep_as="k" * 16)))
+    graph = next(i for i in items if isinstance(i, Graph))
+    opened = _cached(conv, p)
+    assert opened is not None
+    feeds = {}
+    for inp, x in zip(graph.inputs, xs, strict=True):
+        perm = inp.attrs.get("_source_perm")
+        feeds[inp.name] = np.transpose(x, perm) if perm else x
+    outs, _ = conv.run(Model("keras", files={"network": str(p)}), feeds, [])
+    assert _cached(conv, p) is opened
+    assert all(getattr(v, "_value", None) is not None for v in opened.model.variables)
+    full = compat.load_model(str(p))
+    refs = full(xs if len(xs) > 1 else xs[0], training=False)
+    refs = refs if isinstance(refs, (list, tuple)) else [refs]
+    for (_, got), out, r in zip(outs, graph.outputs, refs, strict=True):
+        perm = graph.node(out).attrs.get("_source_perm")
+        r = np.asarray(r)
+        assert rel_err(got, np.transpose(r, perm) if perm else r) <= 1e-6

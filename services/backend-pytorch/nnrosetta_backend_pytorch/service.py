@@ -8,7 +8,9 @@ Files it writes (FromIR) and reads (Run, format "pytorch"), by role:
 
 FromIR option ``artifacts``: ``all`` (default, the three files), ``code`` (model.py +
 weights.pth) or ``model`` (weights.pth + model.torchscript.pt). Run option ``use``: ``eager``
-(default: import model.py, load weights.pth) or ``torchscript``.
+(default: import model.py, load weights.pth) or ``torchscript``. FromIR compiles the TorchScript
+in a thread while it writes weights.pth, and sends Progress stage ``runnable`` once model.py and
+weights.pth are out: the gateway starts verifying them then, while the compile finishes.
 
 Security: Run imports ``model.py`` and so executes it. The only code ever sent to Run is code
 this service generated itself (the gateway hands back our own FromIR output to verify it); this
@@ -24,9 +26,11 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import uuid
 import warnings
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future
 from typing import Any
 
 import grpc
@@ -42,6 +46,9 @@ MODEL_PY = "model.py"
 WEIGHTS_PTH = "weights.pth"
 TORCHSCRIPT_PT = "model.torchscript.pt"
 META_FILE = "nnrosetta.json"   # extra file inside the TorchScript archive: inputs, outputs
+# FromIR Progress stage: the files sent so far are all that Run (default options) reads, so a
+# caller may start verifying them while the rest (TorchScript) is still being written
+RUNNABLE = "runnable"
 # torch 2.13 deprecates torch.jit (script/save/load) in favour of torch.export; TorchScript is
 # still the deliverable here, so keep its per-call warnings out of the service logs.
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit")
@@ -140,6 +147,38 @@ def to_torchscript(model: Any, inputs: list[str], input_shapes: dict[str, list[i
                 reason="TORCHSCRIPT") from trace_error
 
 
+def write_torchscript(code_path: str, state: dict[str, Any], gen: codegen.Generated,
+                      dtypes: dict[str, str], ts_path: str) -> tuple[str, str]:
+    """model.torchscript.pt from model.py and the state_dict: (path, "script" | "trace")."""
+    import torch
+
+    mod, model = build_model(code_path, state)
+    try:
+        ts, how = to_torchscript(model, gen.inputs, gen.input_shapes, dtypes)
+    finally:
+        forget(mod)
+    meta = {"inputs": gen.inputs, "outputs": gen.outputs, "how": how,
+            "input_shapes": gen.input_shapes, "torch": torch.__version__}
+    torch.jit.save(ts, ts_path, _extra_files={META_FILE: json.dumps(meta)})
+    return ts_path, how
+
+
+def _start(fn, *args) -> Future:
+    """fn(*args) in a thread of its own; its result (or exception) in the Future."""
+    fut: Future = Future()
+
+    def go():
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as e:  # noqa: BLE001 - handed to whoever waits on it
+            fut.set_exception(e)
+
+    threading.Thread(target=go, name="torchscript", daemon=True).start()
+    return fut
+
+
 def _as_tuple(out: Any) -> tuple[Any, ...]:
     return tuple(out) if isinstance(out, (tuple, list)) else (out,)
 
@@ -207,28 +246,34 @@ class PyTorchBackend(Converter):
         yield Progress("codegen", f"generating {MODEL_PY} for {len(graph.nodes)} nodes", 0.0)
         gen = self._generate(graph, weights)
         code_path = write_code(gen, workdir)
-        if "code" in wanted:
-            yield (MODEL_PY, code_path)
-        yield Progress("weights", f"writing {WEIGHTS_PTH} ({len(gen.state)} tensors)", 0.0)
         state = state_tensors(gen.state)
-        weights_path = os.path.join(workdir, WEIGHTS_PTH)
-        torch.save(state, weights_path)
-        yield (WEIGHTS_PTH, weights_path)
-        if "torchscript" not in wanted:
-            return
-        yield Progress("torchscript", f"compiling {TORCHSCRIPT_PT}", 0.0)
-        mod, model = build_model(code_path, state)
-        try:
+        ts_job: Future | None = None
+        if "torchscript" in wanted:
+            # The TorchScript compile (the slow part) runs beside the writing of weights.pth,
+            # and beside the caller's Run of model.py + weights.pth once those are out
+            # (Progress stage "runnable"); the file is sent when it is done.
             dtypes = {n.name: str(n.attrs.get("dtype", "float32")) for n in graph.inputs}
-            ts, how = to_torchscript(model, gen.inputs, gen.input_shapes, dtypes)
+            ts_job = _start(write_torchscript, code_path, state, gen, dtypes,
+                            os.path.join(workdir, TORCHSCRIPT_PT))
+        try:
+            if "code" in wanted:
+                yield (MODEL_PY, code_path)
+            yield Progress("weights", f"writing {WEIGHTS_PTH} ({len(gen.state)} tensors)", 0.0)
+            weights_path = os.path.join(workdir, WEIGHTS_PTH)
+            torch.save(state, weights_path)
+            yield (WEIGHTS_PTH, weights_path)
+            if "code" in wanted:   # what Run (use=eager, the default) reads is complete
+                yield Progress(RUNNABLE, f"{MODEL_PY} and {WEIGHTS_PTH} written", 1.0)
+            if ts_job is None:
+                return
+            yield Progress("torchscript", f"compiling {TORCHSCRIPT_PT}", 0.0)
+            ts_path, how = ts_job.result()
+            ts_job = None
+            yield Progress("torchscript", f"{how} ok", 1.0)
+            yield (TORCHSCRIPT_PT, ts_path)
         finally:
-            forget(mod)
-        meta = {"inputs": gen.inputs, "outputs": gen.outputs, "how": how,
-                "input_shapes": gen.input_shapes, "torch": torch.__version__}
-        ts_path = os.path.join(workdir, TORCHSCRIPT_PT)
-        torch.jit.save(ts, ts_path, _extra_files={META_FILE: json.dumps(meta)})
-        yield Progress("torchscript", f"{how} ok", 1.0)
-        yield (TORCHSCRIPT_PT, ts_path)
+            if ts_job is not None:   # stopped early: never leave it writing into workdir
+                ts_job.exception()
 
     @staticmethod
     def _generate(graph: Graph, weights: dict[str, np.ndarray],

@@ -53,16 +53,51 @@ def load_model_values(path: str, safe_mode: bool = True):
         return load_model(path, safe_mode)
     before = global_state.get_global_attribute("uninitialized_variables", None)
     before = list(before) if before else []
+    created: list = []
     try:
         with k.StatelessScope(initialize_variables=False) as scope:
             model = k.models.load_model(path, compile=False, safe_mode=safe_mode)
     finally:   # the variables stay uninitialized: Keras must not initialize them later
+        now = global_state.get_global_attribute("uninitialized_variables", None) or []
+        created = list(now[len(before):])
         global_state.set_global_attribute("uninitialized_variables", before)
-    for v in model.variables:
+    # every variable the load created (the model's, and any a layer keeps untracked), for
+    # make_runnable
+    pending = {id(v): v for v in [*created, *model.variables]}
+    for v in pending.values():
         val = scope.get_current_value(v)
         if val is not None:
             v._nnr_value = val
+    model._nnr_uninitialized = [v for v in pending.values()
+                                if getattr(v, "_value", 0) is None]
     return model
+
+
+def make_runnable(model) -> None:
+    """Make a model from ``load_model_values`` callable, as ``load_model`` would have loaded
+    it: each variable the load left uninitialized becomes a real (TensorFlow) variable holding
+    the value Keras' own loader read from the file for it; one the file has no value for is
+    initialized by its initializer, as a full load leaves it. Much cheaper than loading the
+    file again (no random initialization of every weight that the load then overwrites). The
+    values are not kept twice: ``_nnr_value`` goes once the variable holds it (``to_numpy``
+    then reads the variable). A model loaded fully (or by Keras 2) is left as it is. Call it
+    under the Keras lock."""
+    pending = getattr(model, "_nnr_uninitialized", None)
+    if not pending:
+        return
+    for v in pending:
+        if getattr(v, "_value", 0) is not None:   # initialized since (e.g. a shared one)
+            continue
+        val = getattr(v, "_nnr_value", None)
+        if val is None:
+            v._deferred_initialize()
+        else:
+            v._initialize(val)
+            v._initializer = None
+    for v in pending:   # only now: to_numpy reads _nnr_value, or the variable once it holds it
+        if hasattr(v, "_nnr_value"):
+            del v._nnr_value
+    model._nnr_uninitialized = []
 
 
 # -- the functional graph --------------------------------------------------------------------

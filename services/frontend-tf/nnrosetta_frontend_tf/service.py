@@ -6,8 +6,10 @@ frontend-tf-legacy (TensorFlow 2.15, Keras 2)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,17 +87,89 @@ def _network(model: Model) -> str:
 
 
 class _Opened:
-    """A Keras file read, checked and loaded."""
+    """A Keras file read, checked and loaded; ``runs``: what Run built from it, by the
+    ``input_shape`` option ((walk, import) of the model)."""
 
     def __init__(self, kf: kerasfile.KerasFile, model: Any = None):
         self.kf = kf
         self.model = model
+        self.runs: dict[str, tuple] = {}
+
+
+def file_digest(path: str) -> str | None:
+    """SHA-256 of the file's bytes (of a folder: of its files' relative paths and bytes);
+    None when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        if os.path.isdir(path):
+            for root, dirs, names in os.walk(path):
+                dirs.sort()
+                for n in sorted(names):
+                    p = os.path.join(root, n)
+                    h.update(os.path.relpath(p, path).encode() + b"\0")
+                    with open(p, "rb") as f:
+                        h.update(hashlib.file_digest(f, "sha256").digest())
+        else:
+            with open(path, "rb") as f:
+                return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+class ModelCache:
+    """The last Keras models loaded (LRU), by key (the file's content digest and the load
+    options): a verified conversion's Run finds the model its ToIR loaded instead of loading
+    the file again, and a Run for the divergence locator the one the first Run used.
+    Thread-safe; the models themselves are used under the Keras lock. One by default (as
+    much memory as before: the last model Run used stayed loaded); more
+    (``NNROSETTA_TF_MODEL_CACHE``) lets concurrent conversions of different files each find
+    theirs, for one more model's memory each."""
+
+    def __init__(self, size: int = 1):
+        self.size = max(1, size)
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple, _Opened] = OrderedDict()
+
+    def get(self, key: tuple | None) -> _Opened | None:
+        if key is None:
+            return None
+        with self._lock:
+            e = self._entries.get(key)
+            if e is not None:
+                self._entries.move_to_end(key)
+            return e
+
+    def put(self, key: tuple | None, entry: _Opened) -> None:
+        if key is None:
+            return
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def make_room(self) -> None:
+        """Before a load that will be put here: let the oldest go now, so that the process
+        never holds more than ``size`` models (the one loading included)."""
+        with self._lock:
+            while self._entries and len(self._entries) >= self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class TFConverter(Converter):
-    def __init__(self, name: str = "frontend-tf"):
+    def __init__(self, name: str = "frontend-tf", cache_size: int | None = None):
         self.name = name
-        self._cache: tuple[tuple, Any] | None = None    # (file key, (model, walk, conv))
+        size = cache_size if cache_size is not None else \
+            int(os.environ.get("NNROSETTA_TF_MODEL_CACHE", "1"))
+        self.models = ModelCache(size)
 
     # -- service ---------------------------------------------------------------------------
     def load(self) -> None:
@@ -196,7 +270,6 @@ class TFConverter(Converter):
 
     # -- Converter -------------------------------------------------------------------------
     def check(self, model: Model):
-        self._cache = None      # a new model: let the last one Run kept go
         fmt, path = self._keras_or_graph(model)
         try:
             if fmt == "tensorflow":
@@ -210,7 +283,6 @@ class TFConverter(Converter):
         return conv.issues, (conv.graph if not conv.issues else None)
 
     def to_ir(self, model: Model) -> Iterator[Any]:
-        self._cache = None      # a new model: let the last one Run kept go
         fmt, path = self._keras_or_graph(model)
         options = dict(model.options)
         label = model.names.get("network") or os.path.basename(path)
@@ -219,6 +291,9 @@ class TFConverter(Converter):
             conv = _graph_module().convert_graph(path, options)
             what = "TensorFlow graph"
         else:
+            # a new model: the oldest one kept goes first (the default: the last one), so
+            # that no more than the cache's size are held while this one loads
+            self.models.make_room()
             opened = self._open(path, options)
             kf = opened.kf
             yield Progress("parse", f"loaded {label} ({kf.kind}, saved by Keras "
@@ -248,6 +323,10 @@ class TFConverter(Converter):
             if frac - last >= 0.05 or frac >= 1.0:
                 last = frac
                 yield Progress("weights", f"{name} {list(arr.shape)}", frac)
+        if fmt != "tensorflow" and model.keep_as:
+            # The caller keeps the file for a Run (verification): that Run then finds this
+            # model loaded (ToIR itself always loads the file it is sent).
+            self.models.put(self._key(path, options), opened)
 
     def run(self, model: Model, inputs: dict[str, np.ndarray], fetch: list[str]):
         fmt, path = self._keras_or_graph(model)
@@ -265,33 +344,44 @@ class TFConverter(Converter):
         with _KERAS_LOCK:
             return run_keras(m, w, conv.graph, inputs, list(fetch))
 
+    @staticmethod
+    def _key(path: str, options: dict[str, str]) -> tuple | None:
+        """The model cache's key: what the file holds and how it is loaded."""
+        digest = file_digest(path)
+        return None if digest is None else (digest, kerasfile.allow_unsafe(options))
+
     def _runnable(self, path: str, options: dict[str, str]):
-        """(Keras model, walk, import) for Run; the last one is kept for the next Run."""
+        """(Keras model, walk, import) for Run: the model ToIR (or the last Run) loaded from
+        the same bytes when there is one, made callable; otherwise the file loaded fully."""
+        from nnrosetta_frontend_tf import compat
         from nnrosetta_frontend_tf.keras_import import convert_walk
         from nnrosetta_frontend_tf.walk import WalkError, walk
 
-        try:
-            st = os.stat(path)
-            key = (os.path.realpath(path), st.st_size, st.st_mtime_ns,
-                   kerasfile.allow_unsafe(options), options.get("input_shape", ""))
-        except OSError:
-            key = None
-        if key is not None and self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
-        self._cache = None
-        opened = self._open(path, options, for_run=True)
+        key = self._key(path, options)
+        opened = self.models.get(key)
+        if opened is None:
+            if key is not None:
+                self.models.make_room()
+            opened = self._open(path, options, for_run=True)
+            self.models.put(key, opened)
+        shapes = options.get("input_shape", "")
         with _KERAS_LOCK:
+            compat.make_runnable(opened.model)
+            entry = opened.runs.get(shapes)
+            if entry is not None:
+                return entry
             try:
                 w = walk(opened.model)
             except WalkError as e:
                 raise _bad(str(e), "BAD_GRAPH", "model") from e
             conv = convert_walk(w, options)
-        if conv.graph is None:
-            raise _fail(conv.issues, conv.status, "the Keras model's inputs cannot be read")
-        bad_inputs = [i for i in conv.issues if i.code in ("MISSING_INPUT_SHAPE", "BAD_OPTION")]
-        if bad_inputs:
-            raise _fail(bad_inputs, grpc.StatusCode.INVALID_ARGUMENT, "bad input shapes")
-        entry = (opened.model, w, conv)
-        if key is not None:
-            self._cache = (key, entry)
-        return entry
+            if conv.graph is None:
+                raise _fail(conv.issues, conv.status,
+                            "the Keras model's inputs cannot be read")
+            bad_inputs = [i for i in conv.issues
+                          if i.code in ("MISSING_INPUT_SHAPE", "BAD_OPTION")]
+            if bad_inputs:
+                raise _fail(bad_inputs, grpc.StatusCode.INVALID_ARGUMENT, "bad input shapes")
+            entry = (opened.model, w, conv)
+            opened.runs[shapes] = entry
+            return entry

@@ -33,6 +33,8 @@ from nnrosetta_gateway.storage import Location, Storage, parse_uri
 
 Emit = Callable[[gpb.ConvertEvent], None]
 IR_FILES = {"network": ir_io.GRAPH_PB, "weights": ir_io.WEIGHTS_NPZ}
+# FromIR Progress stage of a backend: the files it sent so far are all its Run reads
+RUNNABLE = "runnable"
 
 
 @dataclass
@@ -86,6 +88,10 @@ class Conversion:
         # backend's work (it depends on nothing the backend does).
         self._ctx: tuple | None = None          # (steps, replicas, sources) of this run
         self._source_run: Future | None = None
+        # The target's verification Run on the delivered files starts as soon as the backend
+        # says the files its Run reads are written (FromIR Progress stage "runnable"), beside
+        # the rest of its FromIR (TorchScript); where the files can go by path only.
+        self._target_run: Future | None = None
         self._vio: tuple | None = None          # _verify_inputs, once
         self._pool: ThreadPoolExecutor | None = None
         self.saved_by: dict[str, str] = {}      # what the source file says saved it
@@ -233,7 +239,8 @@ class Conversion:
                     ir_stream = self._ir_from_files(files)
                 out_dir = staging if last else work / f"hop{i}"
                 out_dir.mkdir(exist_ok=True)
-                files = self._from_ir(hop, ir_stream, options, out_dir, keep, hand)
+                files = self._from_ir(hop, ir_stream, options, out_dir, keep, hand,
+                                      early_run=last and not req.verify.skip)
                 ir_stream = None
             fmt = st.to_format
         if ir_stream is not None:   # the target is IR: the gateway itself is the sink
@@ -419,7 +426,7 @@ class Conversion:
 
     def _from_ir(self, hop: HopRecord, ir_stream: Iterator[cpb.IRChunk],
                  options: dict[str, str], out_dir: Path, keep: str = "",
-                 hand: Path | None = None) -> dict[str, str]:
+                 hand: Path | None = None, early_run: bool = False) -> dict[str, str]:
         t = time.perf_counter()
         if self.graph is None:  # the graph is the stream's first message
             first = next(ir_stream)
@@ -450,6 +457,9 @@ class Conversion:
                 kind = c.WhichOneof("payload")
                 if kind == "progress":
                     self._progress(c.progress, hop.index)
+                    if early_run and c.progress.stage == RUNNABLE:
+                        self._start_target_run(hop, {n: files.paths[n] for n in files.names()
+                                                     if files.complete(n)})
                 elif kind == "file":
                     files.add(c.file)
         except grpc.RpcError as e:
@@ -506,6 +516,12 @@ class Conversion:
                 extra.append(n.inputs[0])
         return feeds, outs, extra
 
+    def _runs(self) -> ThreadPoolExecutor:
+        """The threads of the verification Runs that start early (source, target)."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(2, thread_name_prefix="verify-run")
+        return self._pool
+
     def _start_source_run(self) -> None:
         if self.req.verify.skip or self._ctx is None or self.graph is None:
             return
@@ -514,9 +530,22 @@ class Conversion:
             return
         feeds, outs, extra = self._verify_inputs()
         fetch = [self._source_name(r) for r in outs + extra]
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="source-run")
-        self._source_run = self._pool.submit(self._run_source, steps, replicas, sources, feeds,
-                                             fetch)
+        self._source_run = self._runs().submit(self._run_source, steps, replicas, sources,
+                                               feeds, fetch)
+
+    def _start_target_run(self, hop: HopRecord, files: dict[str, str]) -> None:
+        """The target's Run of the delivered files (all the backend's Run reads, it says),
+        started while its FromIR still writes the rest. Only where the files can go by path
+        (the same host): elsewhere the Run waits for FromIR and names the kept files instead
+        of sending them again."""
+        if self._target_run is not None or self.graph is None or not files:
+            return
+        if not (_shares(hop.replica) and all(shared.contains(p) for p in files.values())):
+            return
+        feeds, _, _ = self._verify_inputs()
+        self._target_run = self._runs().submit(
+            self._run_service, hop.replica, hop.step.service, hop.step.to_format, dict(files),
+            feeds, [])
 
     def _verify(self, steps, replicas, sources: dict[str, str], staging: Path) -> dict:
         req = self.req
@@ -534,7 +563,10 @@ class Conversion:
         else:
             source_vals, source_info = self._run_source(steps, replicas, sources, feeds,
                                                          src_fetch)
-        target_vals, target_info = self._run_target(steps, replicas, staging, feeds, [])
+        if self._target_run is not None:   # started when the backend's files were out
+            target_vals, target_info = self._target_run.result()
+        else:
+            target_vals, target_info = self._run_target(steps, replicas, staging, feeds, [])
         extra_vals = {}
         if extra:
             extra_vals, _ = self._run_target(steps, replicas, staging, feeds, extra)
