@@ -19,7 +19,10 @@ times (median):
 
 nnrosetta: a local stack of frontend-tf, backend-pytorch and the gateway, fresh per model;
 one warm-up conversion, then --repeat conversions (verification on, the default) of the
-``.keras`` to PyTorch: the client's wall time of GatewayClient.convert; peak RSS: VmHWM of
+``.keras`` to PyTorch: the client's wall time of GatewayClient.convert (all artifacts:
+model.py, weights.pth and the TorchScript compile, which the chain does not make; --repeat more
+with ``artifacts=code``, model.py + weights.pth, like the chain's pickled module, are timed
+too); peak RSS: VmHWM of
 frontend-tf and backend-pytorch, reset before each measured conversion (``/proc/PID/clear_refs``
 5; a 20 ms VmRSS sampler where that is refused), summed (both are alive at once). Error: the
 delivered model.py + weights.pth run in a fresh interpreter as a user would (``Model()``,
@@ -308,6 +311,16 @@ def run_nnrosetta(name: str, work: Path, keras_path: str, repeat: int, *,
                     f"({runs[-1]['peak_source']}); timings {res.report.get('timings')}")
                 if i < repeat - 1:
                     shutil.rmtree(dest / str(i), ignore_errors=True)
+            code_runs = []
+            for i in range(repeat):   # like the chain's output: a PyTorch module, no TorchScript
+                t1 = time.perf_counter()
+                res = gw.convert(fmt, src, "pytorch", f"file://{dest}/code{i}",
+                                 options={"artifacts": "code"}, timeout=1800)
+                code_runs.append(time.perf_counter() - t1)
+                assert res.verified, res.report.get("verification")
+                shutil.rmtree(dest / f"code{i}", ignore_errors=True)
+            log(f"nnrosetta {name}: verified, model.py + weights.pth only: "
+                + ", ".join(f"{t:.2f}s" for t in code_runs))
             t1 = time.perf_counter()
             gw.convert(fmt, src, "pytorch", f"file://{dest}/noverify",
                        verify={"skip": True}, timeout=1800)
@@ -320,6 +333,7 @@ def run_nnrosetta(name: str, work: Path, keras_path: str, repeat: int, *,
         shutil.rmtree(dest, ignore_errors=True)
     log(f"nnrosetta {name}: delivered model vs TensorFlow: rel err {check['max_rel_err']:.2e}")
     return {"conversion_s": median([r["wall_s"] for r in runs]),
+            "code_only_s": median(code_runs), "code_only_runs_s": code_runs,
             "noverify_s": noverify_s, "warmup_s": warm_s,
             "peak_MB": {n: median([r["peak_MB"][n] for r in runs]) for n in pids},
             "peak_sum_MB": median([r["peak_sum_MB"] for r in runs]),
@@ -355,12 +369,17 @@ def report(data: dict) -> list[list[object]]:
                          "backend-pytorch)", n["conversion_s"], "-",
                          f"{n['peak_sum_MB']:.0f} (idle {n['idle_sum_MB']:.0f})",
                          f"{n['max_rel_err']:.1e}"])
+            rows.append([name, "nnrosetta, verified, model.py + weights.pth only (artifacts="
+                         "code: no TorchScript, like the chain's pickled module)",
+                         n["code_only_s"], "-", "-", "-"])
             rows.append([name, "nnrosetta, verification skipped", n["noverify_s"], "-", "-",
                          "-"])
         if p and n:
             q = r["ratios"]
             rows.append([name, "ratio nnrosetta / chain", f"x{q['time']:.2f}", "-",
                          f"x{q['peak']:.2f}", f"x{q['error']:.2f}"])
+            rows.append([name, "ratio, model.py + weights.pth only / chain",
+                         f"x{q['time_code_only']:.2f}", "-", "-", "-"])
     return rows
 
 
@@ -401,6 +420,7 @@ def main(argv: list[str] | None = None) -> dict | None:
             if "peer" in r and "nnrosetta" in r:
                 c, n = r["peer"]["chain"], r["nnrosetta"]
                 q = {"time": _ratio(n["conversion_s"], c["conversion_s"]),
+                     "time_code_only": _ratio(n["code_only_s"], c["conversion_s"]),
                      "peak": _ratio(n["peak_sum_MB"], c["peak_MB"]),
                      "error": _ratio(n["max_rel_err"], c["max_rel_err"])}
                 q["meets_target"] = bool(q["time"] <= TARGET_TIME and q["peak"] <= TARGET_MEM
