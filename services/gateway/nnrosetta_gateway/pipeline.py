@@ -543,9 +543,13 @@ class Conversion:
         if not (_shares(hop.replica) and all(shared.contains(p) for p in files.values())):
             return
         feeds, _, _ = self._verify_inputs()
-        self._target_run = self._runs().submit(
-            self._run_service, hop.replica, hop.step.service, hop.step.to_format, dict(files),
-            feeds, [])
+
+        def run() -> tuple[dict[str, np.ndarray], dict[str, str]]:
+            vals, info = self._run_service(hop.replica, hop.step.service, hop.step.to_format,
+                                           dict(files), feeds, [])
+            return vals, {**info, "model_files": "by-path"}   # the delivered files, not sent
+
+        self._target_run = self._runs().submit(run)
 
     def _verify(self, steps, replicas, sources: dict[str, str], staging: Path) -> dict:
         req = self.req
