@@ -262,6 +262,20 @@ def test_ephemeral_children_die_with_parent(tmp_path):
     assert not any(pid_alive(p) for p in pids)
 
 
+def test_dying_with_parent_execs_the_command_or_leaves():
+    """The wrapper becomes the command (its exit code, a name found on PATH), or exits 1
+    when the parent it was told about is not its parent; it is never a preexec_fn (which
+    would make Python fork, where gRPC's fork handlers crash the child)."""
+    from nnrosetta.stack import dying_with_parent
+
+    assert subprocess.run(dying_with_parent(["sh", "-c", "exit 7"])).returncode == 7
+    assert subprocess.run(dying_with_parent(["sh", "-c", "exit 7"], parent_pid=1)
+                          ).returncode == 1
+    out = subprocess.run(dying_with_parent(["sh", "-c", "echo $$ $PPID"]), capture_output=True,
+                         text=True).stdout.split()
+    assert int(out[1]) == os.getpid()              # exec'd in place: no extra process between
+
+
 def test_stale_state_is_cleaned(tmp_path):
     root = make_root(tmp_path, ("fake-a", "gateway"))
     state = tmp_path / "state"

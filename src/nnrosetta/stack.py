@@ -23,7 +23,6 @@ env sets it ("" turns it off).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import hashlib
 import json
@@ -247,22 +246,34 @@ def _tail(path: Path | str, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
-_PR_SET_PDEATHSIG = 1
+# Runs in the child, in a bare interpreter (-I -S: no site-packages, nothing of gRPC's): asks
+# the kernel for SIGTERM when the parent dies, leaves if the parent is already gone, then
+# becomes the real command (the pid, the signal setting and the redirections are kept).
+_LAUNCH = ("import ctypes, os, sys\n"
+           "try:\n"
+           "    ctypes.CDLL(None, use_errno=True).prctl(1, int(sys.argv[2]), 0, 0, 0)\n"
+           "except Exception:\n"
+           "    pass\n"
+           "if os.getppid() != int(sys.argv[1]):\n"
+           "    os._exit(1)\n"
+           "os.execv(sys.argv[3], sys.argv[3:])\n")
 
 
-def _die_with_parent(parent_pid: int, sig: int = signal.SIGTERM) -> Callable[[], None]:
-    """A preexec_fn: the child gets `sig` when the thread that started it dies (Linux)."""
+def dying_with_parent(cmd: list[str], parent_pid: int | None = None,
+                      sig: int = signal.SIGTERM) -> list[str]:
+    """``cmd`` wrapped so that the process gets ``sig`` when the thread that started it dies
+    (Linux PR_SET_PDEATHSIG; elsewhere the process group still helps).
 
-    def preexec() -> None:
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
-        except Exception:  # noqa: BLE001 - not Linux: the process group still helps
-            pass
-        if os.getppid() != parent_pid:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return preexec
+    Not a ``preexec_fn``: that makes Python fork instead of vfork, and in a forked child
+    gRPC's fork handlers restart its poller thread, which then aborts on the epoll fd that
+    ``close_fds`` closes (``epoll_wait error: Bad file descriptor``, the child dies with
+    SIGABRT before it runs anything; grpc/grpc#43055). The parent here is any process that
+    uses gRPC (tests, the CLI), so the setting is made after exec, by a bare interpreter."""
+    if parent_pid is None:
+        parent_pid = os.getpid()
+    prog = cmd[0] if os.path.isabs(cmd[0]) else (shutil.which(cmd[0]) or cmd[0])
+    return [sys.executable, "-I", "-S", "-c", _LAUNCH, str(parent_pid), str(int(sig)),
+            prog, *cmd[1:]]
 
 
 def _start_time(pid: int) -> str | None:
@@ -445,9 +456,9 @@ class LocalStack:
         log_path = self.state_dir / f"{name}.log"
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=str(self.state_dir), start_new_session=True,
-                preexec_fn=_die_with_parent(os.getpid()) if self.ephemeral else None)
+                dying_with_parent(cmd) if self.ephemeral else cmd, stdout=log,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                cwd=str(self.state_dir), start_new_session=True)
         self._procs[proc.pid] = proc
         return {"name": name, "service": service or name, "pid": proc.pid,
                 "start_time": _start_time(proc.pid), "address": "", "log": str(log_path),

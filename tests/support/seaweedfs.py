@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnrosetta.stack import _die_with_parent, _tail
+from nnrosetta.stack import _tail, dying_with_parent
 
 # Every listening port of `weed mini` (see `weed mini -h`). Left at their defaults, the gRPC
 # ports are the HTTP port + 10000 and the others fixed (9333, 8888, 8181, ...), so two runs
@@ -114,9 +114,8 @@ class SeaweedFS:
                f"-s3.config={cfg}", *(f"-{k}={v}" for k, v in ports.items())]
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=str(self.data_dir), start_new_session=True,
-                preexec_fn=_die_with_parent(os.getpid()))
+                dying_with_parent(cmd), stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, cwd=str(self.data_dir), start_new_session=True)
         ep = S3Endpoint(f"http://127.0.0.1:{ports['s3.port']}", self.access_key,
                         self.secret_key, data_dir=str(self.data_dir), ports=ports)
         try:
