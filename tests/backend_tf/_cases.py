@@ -9,7 +9,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nnrosetta.ir.graph import Graph, Node, TensorInfo
+from nnrosetta.ir.graph import Graph, Node
+
+# the graph builders and the shared cases are backend-pytorch's (same IR, same table shape)
+from tests.backend_pytorch._cases import caffe_like, graph, inp, single, split_case  # noqa: F401
 
 RNG = np.random.default_rng(2024)
 X = [2, 3, 8, 8]
@@ -21,24 +24,6 @@ def rand(*shape: int, lo: float | None = None, scale: float = 1.0) -> np.ndarray
     if lo is not None:
         a = np.abs(a) + lo
     return a
-
-
-def graph(nodes: list[Node], weights: dict[str, np.ndarray], outputs=(), metadata=None,
-          ) -> tuple[Graph, dict[str, np.ndarray]]:
-    tensors = {k: TensorInfo(k, str(v.dtype), tuple(v.shape)) for k, v in weights.items()}
-    return Graph(nodes, list(outputs), dict(metadata or {}), tensors), weights
-
-
-def inp(name: str = "data", shape=X) -> Node:
-    return Node(name, "Input", [], {"shape": list(shape)})
-
-
-def single(op: str, attrs: dict | None = None, weights: dict | None = None, shape=X,
-           name: str = "n") -> Case:
-    def make():
-        ws = {f"{name}.{k}": v() if callable(v) else v for k, v in (weights or {}).items()}
-        return graph([inp(shape=shape), Node(name, op, ["data"], dict(attrs or {}))], ws)
-    return make
 
 
 def multi(op: str, shapes, attrs: dict | None = None) -> Case:
@@ -197,12 +182,6 @@ def transpose_cl():
     return graph(nodes, w, outputs=["sm", "t2"])
 
 
-def split_case():
-    nodes = [inp(), Node("sp", "Split", ["data"], {"axis": 1, "split": [1, 2]}),
-             Node("r", "Relu", ["sp:1"]), Node("t", "Tanh", ["sp"])]
-    return graph(nodes, {}, outputs=["r", "t"])
-
-
 def matmul_const():
     nodes = [inp(shape=[2, 5, 6]), Node("w", "Constant", []), Node("mm", "MatMul", ["data", "w"])]
     return graph(nodes, {"w.value": rand(6, 4)}, outputs=["mm"])
@@ -221,36 +200,6 @@ def transformer_block():
              Node("mix", "MatMul", ["attn", "ln"]), Node("g", "Gelu", ["mix"]),
              Node("pooled", "ReduceMean", ["g"], {"axes": [1], "keepdims": False})]
     return graph(nodes, w, outputs=["pooled"])
-
-
-def caffe_like():
-    """conv -> relu -> pool (ceil) -> LRN -> inception branches -> concat -> BN -> FC."""
-    w = {
-        "conv1/7x7_s2.weight": rand(8, 3, 3, 3), "conv1/7x7_s2.bias": rand(8),
-        "inception_3a/1x1.weight": rand(4, 8, 1, 1), "inception_3a/1x1.bias": rand(4),
-        "inception_3a/3x3.weight": rand(4, 8, 3, 3), "inception_3a/3x3.bias": rand(4),
-        "loss3/classifier.weight": rand(5, 8 * 2 * 2), "loss3/classifier.bias": rand(5),
-        "bn.mean": rand(8), "bn.var": rand(8, lo=0.5), "bn.scale": rand(8), "bn.bias": rand(8),
-    }
-    nodes = [
-        inp(),
-        Node("conv1/7x7_s2", "Conv", ["data"], {"kernel_shape": [3, 3], "strides": [2, 2],
-                                                 "pads": [1, 1, 1, 1]}),
-        Node("conv1/relu_7x7", "Relu", ["conv1/7x7_s2"]),
-        Node("pool1/3x3_s2", "Pool", ["conv1/relu_7x7"], {"mode": "max", "kernel_shape": [3, 3],
-                                                          "strides": [2, 2], "ceil_mode": True}),
-        Node("pool1/norm1", "LRN", ["pool1/3x3_s2"], {"size": 5, "alpha": 1e-4, "beta": 0.75}),
-        Node("inception_3a/1x1", "Conv", ["pool1/norm1"], {"kernel_shape": [1, 1]}),
-        Node("inception_3a/3x3", "Conv", ["pool1/norm1"], {"kernel_shape": [3, 3],
-                                                           "pads": [1, 1, 1, 1]}),
-        Node("inception_3a/output", "Concat", ["inception_3a/1x1", "inception_3a/3x3"]),
-        Node("bn", "BatchNorm", ["inception_3a/output"], {"epsilon": 1e-5}),
-        Node("drop", "Dropout", ["bn"], {"ratio": 0.4}),
-        Node("loss3/classifier", "FullyConnected", ["drop"]),
-        Node("prob", "Softmax", ["loss3/classifier"]),
-    ]
-    return graph(nodes, w, metadata={"framework": "caffe", "source_format": "caffe",
-                                     "name": "tiny_googlenet"})
 
 
 POOL = {"mode": "max", "kernel_shape": [3, 3], "strides": [2, 2]}

@@ -21,9 +21,11 @@ import numpy as np
 from nnrosetta.ir import registry
 from nnrosetta.ir.graph import Graph, Node, make_ref, split_ref
 from nnrosetta.ir.view import NodeView
+from nnrosetta.pysource import doc as _doc
+from nnrosetta.pysource import trunc as _trunc
+from nnrosetta.pysource import wrap
 from nnrosetta_backend_pytorch import emitters
 
-LINE_LENGTH = 100
 MAX_IDENT = 38  # "        x = self.x(" stays within the line length
 
 # Names a variable or layer attribute must not take.
@@ -107,57 +109,6 @@ def fmt_ints(v: Sequence[int]) -> str:
 
 def fmt_list(v: Sequence[int]) -> str:
     return "[" + ", ".join(str(int(x)) for x in v) + "]"
-
-
-def _split_top(s: str) -> list[str]:
-    """Split on commas at bracket depth 0 (no strings with commas are ever generated)."""
-    out, depth, cur = [], 0, []
-    for ch in s:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        if ch == "," and depth == 0:
-            out.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-    tail = "".join(cur).strip()
-    if tail:
-        out.append(tail)
-    return out
-
-
-def wrap(text: str, indent: str) -> list[str]:
-    """Lines of ``indent + text`` no longer than LINE_LENGTH, breaking inside brackets."""
-    if len(indent) + len(text) <= LINE_LENGTH:
-        return [indent + text]
-    start = next((i for i, ch in enumerate(text) if ch in "([{"), -1)
-    if start < 0:
-        return [indent + text]
-    depth, end = 0, -1
-    for i in range(start, len(text)):
-        if text[i] in "([{":
-            depth += 1
-        elif text[i] in ")]}":
-            depth -= 1
-            if depth == 0:
-                end = i
-                break
-    if end < 0 or end == start + 1:
-        return [indent + text]
-    head, inner, tail = text[:start + 1], text[start + 1:end], text[end:]
-    items = _split_top(inner)
-    # A trailing comma is harmless in a call or a literal, but turns a bare grouping
-    # "(a - b)" into a tuple and "x[i]" into "x[(i,)]": keep single items as they are there.
-    after_name = start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_)]")
-    grouping = (text[start] == "(" and not after_name) or (text[start] == "[" and after_name)
-    comma = "" if grouping and len(items) == 1 else ","
-    lines = [indent + head]
-    for item in items:
-        lines.extend(wrap(item + comma, indent + "    "))
-    lines.append(indent + tail)
-    return lines
 
 
 @dataclass
@@ -314,8 +265,6 @@ class Scale(nn.Module):
         return y
 ''',
 }
-
-
 
 
 def problems(graph: Graph) -> list[tuple[str, str, str]]:
@@ -490,20 +439,6 @@ def wrap_assign(name: str, items: Sequence[str]) -> str:
 
 def _q(s: str) -> str:
     return s.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _doc(s: str) -> str:
-    s = str(s).replace("\\", "/").replace('"""', "'''").replace("\r", " ").replace("\n", " ")
-    return "".join(ch if ch.isprintable() else " " for ch in s)
-
-
-def _trunc(s: str, n: int = LINE_LENGTH) -> str:
-    s = s.rstrip()
-    return s if len(s) <= n else s[: n - 3] + "..."
-
-
-
-
 
 
 def generate(graph: Graph, weights: Mapping[str, np.ndarray], taps: Sequence[str] = (),

@@ -30,6 +30,9 @@ import numpy as np
 from nnrosetta.ir import registry
 from nnrosetta.ir.graph import Graph, Node, make_ref, split_ref
 from nnrosetta.ir.view import NodeView as BaseView
+from nnrosetta.pysource import LINE_LENGTH, wrap
+from nnrosetta.pysource import doc as _doc
+from nnrosetta.pysource import trunc as _trunc
 from nnrosetta_backend_tf import emitters, helpers
 from nnrosetta_backend_tf.layout import (
     Layout,
@@ -40,7 +43,6 @@ from nnrosetta_backend_tf.layout import (
     moves_only_ones,
 )
 
-LINE_LENGTH = 100
 MAX_IDENT = 40
 
 # IR ops that want their input channels-last (an Input feeding one, through the layout
@@ -188,87 +190,6 @@ def call(fn: str, *args: Any, **kwargs: Any) -> str:
     parts = [fmt(a) for a in args] + [f"{k}={fmt(v)}" for k, v in kwargs.items()]
     return f"{fn}({', '.join(parts)})"
 
-
-def _split_top(s: str) -> list[str]:
-    """Split on commas at bracket depth 0 (outside string literals)."""
-    out, depth, cur, quote = [], 0, [], ""
-    for ch in s:
-        if quote:
-            cur.append(ch)
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        if ch == "," and depth == 0 and not quote:
-            out.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(ch)
-    tail = "".join(cur).strip()
-    if tail:
-        out.append(tail)
-    return out
-
-
-def wrap(text: str, indent: str) -> list[str]:
-    """Lines of ``indent + text`` no longer than LINE_LENGTH, breaking inside brackets."""
-    if len(indent) + len(text) <= LINE_LENGTH:
-        return [indent + text]
-    start, quote = -1, ""
-    for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            start = i
-            break
-    if start < 0:
-        return [indent + text]
-    depth, end, quote = 0, -1, ""
-    for i in range(start, len(text)):
-        ch = text[i]
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                end = i
-                break
-    if end < 0 or end == start + 1:
-        return [indent + text]
-    head, inner, tail = text[:start + 1], text[start + 1:end], text[end:]
-    items = _split_top(inner)
-    after_name = start > 0 and (text[start - 1].isalnum() or text[start - 1] in "_)]")
-    grouping = (text[start] == "(" and not after_name) or (text[start] == "[" and after_name)
-    comma = "" if grouping and len(items) == 1 else ","
-    lines = [indent + head]
-    for item in items:
-        lines.extend(wrap(item + comma, indent + "    "))
-    lines.append(indent + tail)
-    return lines
-
-
-def _doc(s: Any) -> str:
-    s = str(s).replace("\\", "/").replace('"""', "'''").replace("\r", " ").replace("\n", " ")
-    return "".join(ch if ch.isprintable() else " " for ch in s)
-
-
-def _trunc(s: str, n: int = LINE_LENGTH) -> str:
-    s = s.rstrip()
-    return s if len(s) <= n else s[: n - 3] + "..."
-
-
-# -- the generated result -------------------------------------------------------------------
 
 @dataclass
 class Generated:
