@@ -39,7 +39,7 @@ import numpy as np
 from nnrosetta.ir.graph import Graph, make_ref, split_ref
 from nnrosetta.rpc.converter import Converter, Model, Progress
 from nnrosetta.rpc.errors import ConversionError, Issue
-from nnrosetta_backend_pytorch import codegen, emitters
+from nnrosetta_backend_pytorch import codegen, emitters, scripting
 from nnrosetta_backend_pytorch.frugal import free_dead_locals
 
 MODEL_PY = "model.py"
@@ -125,11 +125,12 @@ def build_model(code_path: str, state: dict[str, Any], frugal: bool = False,
 
 def to_torchscript(model: Any, inputs: list[str], input_shapes: dict[str, list[int]],
                    dtypes: dict[str, str]) -> tuple[Any, str]:
-    """torch.jit.script, or torch.jit.trace with example inputs when scripting fails."""
+    """torch.jit.script (``scripting.script``), or torch.jit.trace with example inputs when
+    scripting fails."""
     import torch
 
     try:
-        return torch.jit.script(model), "script"
+        return scripting.script(model), "script"
     except Exception as script_error:  # noqa: BLE001 - fall back to tracing
         examples = []
         for name in inputs:
