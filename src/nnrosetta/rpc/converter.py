@@ -498,8 +498,9 @@ def receive_run(chunks: Iterable[pb.RunChunk], workdir: str, kept: KeptStore | N
     return model, feeds, list(h.fetch)
 
 
-def serve(conv: Converter, *, port: int | None = None) -> Service:
-    """Start a converter service the standard way; returns the running Service."""
+def serve(conv: Converter, *, port: int | None = None, freeze_gc: bool = False) -> Service:
+    """Start a converter service the standard way; returns the running Service.
+    ``freeze_gc``: see ``Service`` (a process of its own: ``main``)."""
     setup_logging(conv.name)
     holder: dict[str, Service] = {}
 
@@ -508,10 +509,10 @@ def serve(conv: Converter, *, port: int | None = None) -> Service:
         pb_grpc.add_ConverterServicer_to_server(holder["servicer"], server)
 
     svc = Service(conv.name, [pb.DESCRIPTOR.services_by_name["Converter"].full_name], register,
-                  port=port, load=conv.load)
+                  port=port, load=conv.load, freeze_gc=freeze_gc)
     holder["servicer"].ready = svc.ready
     return svc.start()
 
 
 def main(conv: Converter) -> None:
-    serve(conv).serve_forever()
+    serve(conv, freeze_gc=True).serve_forever()

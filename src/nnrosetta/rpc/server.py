@@ -8,6 +8,7 @@ NNROSETTA_TLS_CERT/KEY (TLS), NNROSETTA_TLS_CLIENT_CA (mutual TLS) and NNROSETTA
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -88,10 +89,13 @@ class Service:
                  load: Callable[[], None] | None = None,
                  credentials: grpc.ServerCredentials | None = None,
                  interceptors: Sequence[grpc.ServerInterceptor] = (),
-                 health_port: int | None = None):
+                 health_port: int | None = None, freeze_gc: bool = False):
         """credentials: None reads NNROSETTA_TLS_* (plaintext when unset); health_port: None
-        reads NNROSETTA_HEALTH_PORT (no second port when unset)."""
+        reads NNROSETTA_HEALTH_PORT (no second port when unset); freeze_gc: once loaded, move
+        every object there is out of the garbage collector's sight (for a service process
+        of its own, not a test's)."""
         self.name = name
+        self.freeze_gc = freeze_gc
         self.tls = credentials is not None
         if credentials is None:
             credentials = security.server_credentials()
@@ -146,10 +150,18 @@ class Service:
         except Exception:
             log.exception("framework failed to load; staying NOT_SERVING")
             return
+        if self.freeze_gc:
+            # What the framework's import made lives as long as the service: keep it out of
+            # the collector's way, so that a full collection during a conversion walks only
+            # what the conversion made (over TensorFlow's ~280k objects a pass took ~0.15 s,
+            # measured).
+            gc.collect()
+            gc.freeze()
         for s in ["", *self._service_names]:
             self.health.set(s, health_pb2.HealthCheckResponse.SERVING)
         self.ready.set()
-        log_event("serving", service=self.name, load_s=round(time.perf_counter() - t0, 3))
+        log_event("serving", service=self.name, load_s=round(time.perf_counter() - t0, 3),
+                  gc_frozen=gc.get_freeze_count())
 
     def stop(self, grace: float = 5.0) -> None:
         self.health.enter_graceful_shutdown()
