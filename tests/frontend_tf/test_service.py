@@ -462,6 +462,33 @@ def test_run_after_to_ir_uses_the_loaded_model(K, files, tmp_path, kind):
     assert _cached(conv, paths[kind]) is not None
 
 
+def test_run_after_to_ir_reuses_its_walk(files, monkeypatch):
+    """The Run after a ToIR that kept its file neither walks nor converts the model again
+    (ToIR did, with the same input_shape option); another input_shape does; the entry holds
+    no weights."""
+    from nnrosetta_frontend_tf import TFConverter, keras_import
+
+    calls = []
+    real = keras_import.convert_walk
+    monkeypatch.setattr(keras_import, "convert_walk",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    conv = TFConverter()
+    m, paths = files
+    list(conv.to_ir(Model("keras", files={"network": str(paths["keras"])},
+                          keep_as="k" * 16)))
+    assert len(calls) == 1
+    opened = _cached(conv, paths["keras"])
+    assert opened.runs[""][2].weights == {} and opened.runs[""][2].graph is not None
+    x = rand(2, 8, 8, 3, seed=3)
+    xi = np.transpose(x, (0, 3, 1, 2))
+    outs, _ = conv.run(Model("keras", files={"network": str(paths["keras"])}), {"image": xi}, [])
+    assert len(calls) == 1
+    assert rel_err(outs[0][1], np.asarray(m(x))) <= 1e-5
+    conv.run(Model("keras", files={"network": str(paths["keras"])},
+                   options={"input_shape": "image:2,3,8,8"}), {"image": xi}, [])
+    assert len(calls) == 2
+
+
 @pytest.mark.parametrize("case", ["merges", "nested", "normalization", "se_block",
                                   "sequential"])
 def test_run_of_the_to_ir_model_gives_keras_numbers(K, tmp_path, case):

@@ -520,6 +520,12 @@ def _infer(new_nodes: list[Node], weights: dict[str, Tensor], ctx: ImportContext
 def convert_keras(model, options: dict[str, str] | None = None,
                   metadata: dict[str, str] | None = None) -> Conversion:
     """The IR of a loaded Keras model (weights lazy until ``Conversion.iter_weights``)."""
+    return walk_and_convert(model, options, metadata)[1]
+
+
+def walk_and_convert(model, options: dict[str, str] | None = None,
+                     metadata: dict[str, str] | None = None) -> tuple[Walk | None, Conversion]:
+    """``convert_keras``, with the walk it made (None when the model cannot be walked)."""
     options = options or {}
     try:
         w = walk(model)
@@ -527,5 +533,5 @@ def convert_keras(model, options: dict[str, str] | None = None,
         from nnrosetta_frontend_tf.kerasfile import status_of
 
         issues = [Issue("BAD_GRAPH", "model", str(e))]
-        return Conversion(None, {}, issues, status_of(issues))
-    return convert_walk(w, options, metadata)
+        return None, Conversion(None, {}, issues, status_of(issues))
+    return w, convert_walk(w, options, metadata)

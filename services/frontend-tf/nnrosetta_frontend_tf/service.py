@@ -6,6 +6,7 @@ frontend-tf-legacy (TensorFlow 2.15, Keras 2)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import threading
@@ -298,10 +299,10 @@ class TFConverter(Converter):
             kf = opened.kf
             yield Progress("parse", f"loaded {label} ({kf.kind}, saved by Keras "
                            f"{kf.keras_version or '?'}): {len(kf.layers)} layers", 1.0)
-            from nnrosetta_frontend_tf.keras_import import convert_keras
+            from nnrosetta_frontend_tf.keras_import import walk_and_convert
 
             with _KERAS_LOCK:
-                conv = convert_keras(opened.model, options, {
+                walked, conv = walk_and_convert(opened.model, options, {
                     "keras_saved_by": kf.keras_version, "keras_file": kf.kind})
             what = "Keras model"
         for note in conv.notes:
@@ -325,7 +326,12 @@ class TFConverter(Converter):
                 yield Progress("weights", f"{name} {list(arr.shape)}", frac)
         if fmt != "tensorflow" and model.keep_as:
             # The caller keeps the file for a Run (verification): that Run then finds this
-            # model loaded (ToIR itself always loads the file it is sent).
+            # model loaded (ToIR itself always loads the file it is sent), and walked and
+            # converted as Run would (only the input_shape option changes that; the graph is
+            # all Run reads of the conversion, the weights are not kept twice).
+            if walked is not None:
+                opened.runs.setdefault(options.get("input_shape", ""), (
+                    opened.model, walked, dataclasses.replace(conv, weights={})))
             self.models.put(self._key(path, options), opened)
 
     def run(self, model: Model, inputs: dict[str, np.ndarray], fetch: list[str]):
