@@ -243,6 +243,25 @@ def test_convert_progress_and_pass_summary(files, fake, capsys):
     assert lines[-1].startswith("PASS: 2 output(s) within tolerance")
 
 
+def test_summary_lists_every_form_of_the_output(files, fake, capsys):
+    """The delivered model's other forms (the TorchScript file) get their own rows; a failing
+    one fails the summary."""
+    import copy
+
+    report = copy.deepcopy(REPORT)
+    out0 = report["verification"]["outputs"][0]
+    report["verification"]["forms"] = [
+        {"run_options": {"use": "eager"}, "status": "passed"},
+        {"run_options": {"use": "torchscript"}, "status": "failed",
+         "outputs": [dict(out0, error_relative_to_scale=0.5, **{"pass": False})]}]
+    fake["result"] = Result(["file:///tmp/out/model.py"], report, False)
+    assert run_convert(files) == 3
+    lines = capsys.readouterr().out.splitlines()
+    ts = next(ln for ln in lines if "(use=torchscript)" in ln)
+    assert ts.strip().startswith(out0["name"]) and ts.endswith("FAIL")
+    assert any(ln.startswith("FAIL: 1 output(s) outside tolerance") for ln in lines)
+
+
 def test_convert_verification_failure_exit_3(files, fake, capsys):
     report = {"verification": {"status": "failed", "tolerance": 1e-4, "outputs": [
         {"name": "prob", "max_abs_error": 0.2, "max_rel_error": 0.3,

@@ -341,6 +341,11 @@ def verification_rows(report: dict) -> tuple[dict, list[dict]]:
         [(_first(o, "name", "output") or f"#{i}", o) for i, o in enumerate(outs)]
     # the input of a final Softmax is checked too: a softmax over many classes hides errors
     items += [(f"{o.get('name', '?')} (pre-softmax)", o) for o in v.get("pre_softmax") or []]
+    # the delivered model's other forms (e.g. the TorchScript file), compared the same way
+    for form in (v.get("forms") or [])[1:]:
+        tag = ", ".join(f"{k}={x}" for k, x in sorted((form.get("run_options") or {}).items()))
+        items += [(f"{o.get('name', '?')} ({tag or 'defaults'})", o)
+                  for o in form.get("outputs") or []]
     rows = []
     for name, o in items:
         o = o if isinstance(o, dict) else {}

@@ -52,6 +52,26 @@ def test_run_pytorch_format(tmp_path, use):
     close(outs[0][1], registry.run_reference(g, w, x)["prob"])
 
 
+def test_torchscript_run_matches_the_optimized_executor(tmp_path):
+    """Run (use=torchscript) calls the file once through the graph interpreter; what a user
+    gets from the profiling executor's optimized calls is the same to the bit, as this torch
+    build fuses nothing on CPU."""
+    import torch
+
+    assert not torch._C._jit_can_fuse_on_cpu() and not torch._C._llvm_enabled()
+    g, w = CASES["caffe_like"]()
+    files = convert(g, w, tmp_path)
+    x = feeds(g)
+    outs, info = BACKEND.run(pytorch_model(files, "torchscript"), x, [])
+    assert "interpreter" in info["executor"]
+    ts = torch.jit.load(files[TORCHSCRIPT_PT])
+    args = [torch.from_numpy(v) for v in x.values()]
+    with torch.no_grad():
+        for _ in range(3):   # profiled, then optimized
+            y = ts(*args)
+    assert np.array_equal(y.numpy(), outs[0][1])
+
+
 def test_run_pytorch_multi_output_names(tmp_path):
     g, w = CASES["split"]()
     files = convert(g, w, tmp_path)
@@ -221,9 +241,10 @@ def test_grpc_unsupported_ops_then_still_serving(channel):
 # -- FromIR: TorchScript compiled beside the rest, "runnable" once Run's files are out ----------
 
 def test_from_ir_order_and_torchscript(tmp_path):
-    """model.py and weights.pth first, then Progress "runnable" (all that an eager Run reads
-    is written: the gateway starts verifying then), then the TorchScript file, complete and
-    loadable; "code" artifacts: no TorchScript and no compile; "model": no "runnable"."""
+    """model.py and weights.pth first, then Progress "runnable" use=eager (all that an eager
+    Run reads is written: the gateway starts verifying then), then the TorchScript file,
+    complete and loadable, and "runnable" use=torchscript; "code" artifacts: no TorchScript
+    and no compile; "model": only the TorchScript form."""
     import json
     import threading
 
@@ -236,18 +257,22 @@ def test_from_ir_order_and_torchscript(tmp_path):
     x = feeds(g)
     ref = registry.run_reference(g, w, x)["prob"]
     order = []
+    sent_files: dict[str, str] = {}
     for item in BACKEND.from_ir(g, w, {}, str(tmp_path)):
         if isinstance(item, Progress):
             if item.stage == RUNNABLE:
-                order.append(RUNNABLE)
-                # what Run reads is complete now: an eager Run gives the model's numbers
-                got, _ = BACKEND.run(pytorch_model({MODEL_PY: str(tmp_path / MODEL_PY),
-                                                    WEIGHTS_PTH: str(tmp_path / WEIGHTS_PTH)}),
-                                     x, [])
+                use = item.run_options["use"]
+                order.append(f"{RUNNABLE} {use}")
+                # what Run reads with these options is complete now (and only the files
+                # sent so far are given): the model's numbers
+                got, info = BACKEND.run(pytorch_model(dict(sent_files), use=use), x, [])
+                assert info["mode"] == use
                 close(got[0][1], ref)
         else:
             order.append(item[0])
-    assert order == [MODEL_PY, WEIGHTS_PTH, RUNNABLE, TORCHSCRIPT_PT]
+            sent_files[item[0]] = item[1]
+    assert order == [MODEL_PY, WEIGHTS_PTH, f"{RUNNABLE} eager", TORCHSCRIPT_PT,
+                     f"{RUNNABLE} torchscript"]
     extra = {META_FILE: ""}
     ts = torch.jit.load(str(tmp_path / TORCHSCRIPT_PT), _extra_files=extra)
     meta = json.loads(extra[META_FILE])
@@ -265,7 +290,7 @@ def test_from_ir_order_and_torchscript(tmp_path):
                 if isinstance(i, tuple) or i.stage == RUNNABLE]
 
     assert sent("code") == [MODEL_PY, WEIGHTS_PTH, RUNNABLE]
-    assert sent("model") == [WEIGHTS_PTH, TORCHSCRIPT_PT]
+    assert sent("model") == [WEIGHTS_PTH, TORCHSCRIPT_PT, RUNNABLE]
 
 
 def test_from_ir_stopped_early_waits_for_the_compile(tmp_path, monkeypatch):

@@ -53,6 +53,13 @@ def test_converts_and_matches_opencv(name, s3, bucket, gateway, tmp_path):
     assert v["target_runtime"]["model_files"] == "by-path", v["target_runtime"]
     for o in v["outputs"]:
         assert o["pass"] and o["error_relative_to_scale"] <= TOLERANCE, o
+    # both delivered forms verified: model.py + weights.pth (above), the TorchScript file
+    forms = {f["run_options"].get("use"): f for f in v["forms"]}
+    assert list(forms) == ["eager", "torchscript"], v["forms"]
+    ts = forms["torchscript"]
+    assert ts["status"] == "passed" and ts["target_runtime"]["mode"] == "torchscript", ts
+    for o in ts["outputs"]:
+        assert o["pass"] and o["error_relative_to_scale"] <= TOLERANCE, o
     pre = {o["source_name"]: o for o in v["pre_softmax"]}
     assert info.pre_softmax in pre, v["pre_softmax"]
     assert pre[info.pre_softmax]["pass"], pre

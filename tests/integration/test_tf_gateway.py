@@ -34,6 +34,10 @@ def _tf_reference(path: Path, x_nhwc: np.ndarray) -> np.ndarray:
     return np.asarray(m(x_nhwc, training=False))
 
 
+# the forms each backend's output is verified in (default artifacts)
+FORMS = {"backend-pytorch": ["eager", "torchscript"], "backend-tf": ["keras", "savedmodel"]}
+
+
 def _check_report(res, source_service: str, target_service: str) -> dict:
     v = res.report["verification"]
     assert res.verified, json.dumps(v, indent=1)[:3000]
@@ -43,6 +47,13 @@ def _check_report(res, source_service: str, target_service: str) -> dict:
     for o in v["outputs"]:
         assert o["pass"] and o["error_relative_to_scale"] <= TOLERANCE, o
     assert [h["service"] for h in res.report["hops"]] == [source_service, target_service]
+    # every form of the delivered model is verified the same way
+    uses = [f["run_options"].get("use") for f in v["forms"]]
+    assert uses == FORMS.get(target_service, [None]), v["forms"]
+    for f in v["forms"][1:]:
+        assert f["status"] == "passed", f
+        for o in f["outputs"]:
+            assert o["pass"] and o["error_relative_to_scale"] <= TOLERANCE, o
     return v
 
 

@@ -17,7 +17,10 @@ Files it writes (FromIR) and reads (Run, formats "keras" and "tensorflow": the s
 FromIR option ``artifacts``: ``all`` (default), ``code`` (model.py + model.weights.h5),
 ``model`` (model.keras + the SavedModel), ``keras`` (model.keras), ``savedmodel``. Run option
 ``use``: ``keras`` (load model.keras; the default for format "keras") or ``savedmodel``
-(``tf.saved_model.load``; the default for format "tensorflow").
+(``tf.saved_model.load``; the default for format "tensorflow"). FromIR sends Progress stage
+``runnable`` once model.keras is out (run options ``use=keras``) and once the SavedModel is
+(``use=savedmodel``): the gateway verifies each form. (model.py + model.weights.h5 build the
+very model that model.keras holds; Run does not load them on their own.)
 
 Security: Run imports ``model.py`` (format "ir", or a model.keras with custom layers) and so
 executes it. The only code ever sent to Run is code this service generated itself (the gateway
@@ -46,7 +49,7 @@ import grpc
 import numpy as np
 
 from nnrosetta.ir.graph import Graph, make_ref, split_ref
-from nnrosetta.rpc.converter import Converter, Model, Progress, folder_of
+from nnrosetta.rpc.converter import RUNNABLE, Converter, Model, Progress, folder_of
 from nnrosetta.rpc.errors import ConversionError, Issue
 from nnrosetta_backend_tf import codegen, emitters
 from nnrosetta_backend_tf.layout import Layout
@@ -339,6 +342,7 @@ class TensorFlowBackend(Converter):
                 yield (WEIGHTS_H5, path)
             if "keras" in wanted:
                 yield (MODEL_KERAS, keras_path)
+                yield Progress(RUNNABLE, f"{MODEL_KERAS} written", 1.0, {"use": "keras"})
             elif os.path.exists(keras_path):
                 os.unlink(keras_path)
             if "savedmodel" in wanted:
@@ -350,6 +354,7 @@ class TensorFlowBackend(Converter):
                     f.write(meta)
                 for rel in saved_model_files(folder):
                     yield (f"{SAVED_MODEL}/{rel}", os.path.join(folder, rel))
+                yield Progress(RUNNABLE, "the SavedModel written", 1.0, {"use": "savedmodel"})
             yield Progress("done", f"{gen.model_name}: {len(net.layers)} Keras layers", 1.0)
         finally:
             forget(mod)

@@ -24,7 +24,7 @@ from nnrosetta.ir.graph import Graph, split_ref
 from nnrosetta.ir.registry import run_reference
 from nnrosetta.proto import converter_pb2 as cpb
 from nnrosetta.proto import gateway_pb2 as gpb
-from nnrosetta.rpc.converter import file_names, model_chunks
+from nnrosetta.rpc.converter import RUNNABLE, file_names, model_chunks
 from nnrosetta.rpc.errors import ConversionError, Issue, from_rpc_error, issues_from_rpc_error
 from nnrosetta.rpc.server import log_event
 from nnrosetta_gateway import planner, verify
@@ -33,8 +33,6 @@ from nnrosetta_gateway.storage import Location, Storage, parse_uri
 
 Emit = Callable[[gpb.ConvertEvent], None]
 IR_FILES = {"network": ir_io.GRAPH_PB, "weights": ir_io.WEIGHTS_NPZ}
-# FromIR Progress stage of a backend: the files it sent so far are all its Run reads
-RUNNABLE = "runnable"
 
 
 @dataclass
@@ -88,10 +86,13 @@ class Conversion:
         # backend's work (it depends on nothing the backend does).
         self._ctx: tuple | None = None          # (steps, replicas, sources) of this run
         self._source_run: Future | None = None
-        # The target's verification Run on the delivered files starts as soon as the backend
-        # says the files its Run reads are written (FromIR Progress stage "runnable"), beside
-        # the rest of its FromIR (TorchScript); where the files can go by path only.
-        self._target_run: Future | None = None
+        # The target's verification Runs on the delivered files: one per form the backend
+        # says its output can be run in (FromIR Progress stage "runnable", with the Run
+        # options of that form; none said: one Run with the defaults). Each starts as soon as
+        # its files are written, beside the rest of the FromIR, where the files can go by path;
+        # otherwise after the FromIR, on the files the backend kept.
+        self._forms: list[dict[str, str]] = []
+        self._target_runs: dict[tuple, Future] = {}
         self._vio: tuple | None = None          # _verify_inputs, once
         self._pool: ThreadPoolExecutor | None = None
         self.saved_by: dict[str, str] = {}      # what the source file says saved it
@@ -458,8 +459,11 @@ class Conversion:
                 if kind == "progress":
                     self._progress(c.progress, hop.index)
                     if early_run and c.progress.stage == RUNNABLE:
+                        form = dict(c.progress.run_options)
+                        if form not in self._forms:
+                            self._forms.append(form)
                         self._start_target_run(hop, {n: files.paths[n] for n in files.names()
-                                                     if files.complete(n)})
+                                                     if files.complete(n)}, form)
                 elif kind == "file":
                     files.add(c.file)
         except grpc.RpcError as e:
@@ -519,7 +523,7 @@ class Conversion:
     def _runs(self) -> ThreadPoolExecutor:
         """The threads of the verification Runs that start early (source, target)."""
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(2, thread_name_prefix="verify-run")
+            self._pool = ThreadPoolExecutor(4, thread_name_prefix="verify-run")
         return self._pool
 
     def _start_source_run(self) -> None:
@@ -533,12 +537,14 @@ class Conversion:
         self._source_run = self._runs().submit(self._run_source, steps, replicas, sources,
                                                feeds, fetch)
 
-    def _start_target_run(self, hop: HopRecord, files: dict[str, str]) -> None:
-        """The target's Run of the delivered files (all the backend's Run reads, it says),
-        started while its FromIR still writes the rest. Only where the files can go by path
-        (the same host): elsewhere the Run waits for FromIR and names the kept files instead
-        of sending them again."""
-        if self._target_run is not None or self.graph is None or not files:
+    def _start_target_run(self, hop: HopRecord, files: dict[str, str],
+                          form: dict[str, str]) -> None:
+        """The target's Run of the delivered files in one form (all the backend's Run reads
+        with those options, it says), started while its FromIR still writes the rest. Only
+        where the files can go by path (the same host): elsewhere the Run waits for FromIR
+        and names the kept files instead of sending them again."""
+        key = _form_key(form)
+        if key in self._target_runs or self.graph is None or not files:
             return
         if not (_shares(hop.replica) and all(shared.contains(p) for p in files.values())):
             return
@@ -546,10 +552,10 @@ class Conversion:
 
         def run() -> tuple[dict[str, np.ndarray], dict[str, str]]:
             vals, info = self._run_service(hop.replica, hop.step.service, hop.step.to_format,
-                                           dict(files), feeds, [])
+                                           dict(files), feeds, [], options=form)
             return vals, {**info, "model_files": "by-path"}   # the delivered files, not sent
 
-        self._target_run = self._runs().submit(run)
+        self._target_runs[key] = self._runs().submit(run)
 
     def _verify(self, steps, replicas, sources: dict[str, str], staging: Path) -> dict:
         req = self.req
@@ -567,10 +573,15 @@ class Conversion:
         else:
             source_vals, source_info = self._run_source(steps, replicas, sources, feeds,
                                                          src_fetch)
-        if self._target_run is not None:   # started when the backend's files were out
-            target_vals, target_info = self._target_run.result()
-        else:
-            target_vals, target_info = self._run_target(steps, replicas, staging, feeds, [])
+        forms = []   # (run options, outputs, runtime info) of every form of the output
+        for form in self._forms or [{}]:
+            started = self._target_runs.get(_form_key(form))
+            if started is not None:   # started when the backend's files were out
+                forms.append((form, *started.result()))
+            else:
+                forms.append((form, *self._run_target(steps, replicas, staging, feeds, [],
+                                                      options=form)))
+        _, target_vals, target_info = forms[0]
         extra_vals = {}
         if extra:
             extra_vals, _ = self._run_target(steps, replicas, staging, feeds, extra)
@@ -583,7 +594,15 @@ class Conversion:
             if ref in extra_vals:
                 pre.append(verify.compare(ref, src_name(ref), source_vals[src_name(ref)],
                                           extra_vals[ref], tol))
-        passed = all(c.passed for c in results + pre)
+        others = []
+        for form, vals, info in forms[1:]:
+            cmp = [verify.compare(ref, src_name(ref), source_vals[src_name(ref)], vals[ref],
+                                  tol) for ref in outs]
+            others.append({"run_options": form, "target_runtime": info,
+                           "status": "passed" if all(c.passed for c in cmp) else "failed",
+                           "outputs": [c.to_dict() for c in cmp]})
+        passed = all(c.passed for c in results + pre) and all(
+            o["status"] == "passed" for o in others)
         rep = {
             "status": "passed" if passed else "failed",
             "method": "source framework runtime vs target framework runtime, same inputs",
@@ -596,6 +615,10 @@ class Conversion:
             "inputs": verify.describe_inputs(self.graph, feeds),
             "outputs": [c.to_dict() for c in results],
             "pre_softmax": [c.to_dict() for c in pre],
+            # the backend's output in each form it can be run in: the first is the one above,
+            # the others are compared with the source the same way
+            "forms": [{"run_options": forms[0][0], "status": "passed" if all(
+                c.passed for c in results + pre) else "failed"}, *others],
         }
         if not passed and not req.verify.disable_locate:
             self.stage("verify", "outputs differ: comparing node by node")
@@ -679,13 +702,14 @@ class Conversion:
         else:
             yield from self._tee.read()
 
-    def _run_target(self, steps, replicas, staging: Path, feeds, fetch):
+    def _run_target(self, steps, replicas, staging: Path, feeds, fetch,
+                    options: dict[str, str] | None = None):
         if steps and steps[-1].action == "FromIR":
             if not fetch:   # the delivered files, run as a user would run them
                 files = {n: str(staging / n) for n in staged_files(staging)}
                 return self._run_service(replicas[-1], steps[-1].service,
                                          self.req.target_format, files, feeds, [],
-                                         use_kept=True)
+                                         options=options, use_kept=True)
             # intermediate values: the target service runs the IR itself (the same code
             # generation, with taps on the fetched nodes; kept: its own written weights)
             return self._run_service(replicas[-1], steps[-1].service, "ir", {}, feeds, fetch,
@@ -779,6 +803,10 @@ class WeightTee:
 
     def close(self) -> None:
         self.f = None
+
+
+def _form_key(form: dict[str, str]) -> tuple:
+    return tuple(sorted(form.items()))
 
 
 def staged_files(staging: Path) -> list[str]:

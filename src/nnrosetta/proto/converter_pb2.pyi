@@ -158,14 +158,23 @@ class TensorChunk(_message.Message):
     def __init__(self, name: _Optional[str] = ..., dtype: _Optional[_Union[_ir_pb2.DataType, str]] = ..., shape: _Optional[_Iterable[int]] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., last: bool = ..., path: _Optional[str] = ..., path_offset: _Optional[int] = ...) -> None: ...
 
 class Progress(_message.Message):
-    __slots__ = ("stage", "message", "fraction")
+    __slots__ = ("stage", "message", "fraction", "run_options")
+    class RunOptionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     STAGE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     FRACTION_FIELD_NUMBER: _ClassVar[int]
+    RUN_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     stage: str
     message: str
     fraction: float
-    def __init__(self, stage: _Optional[str] = ..., message: _Optional[str] = ..., fraction: _Optional[float] = ...) -> None: ...
+    run_options: _containers.ScalarMap[str, str]
+    def __init__(self, stage: _Optional[str] = ..., message: _Optional[str] = ..., fraction: _Optional[float] = ..., run_options: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RunChunk(_message.Message):
     __slots__ = ("header", "file", "tensor", "graph")

@@ -40,15 +40,22 @@ from nnrosetta.rpc.errors import ConversionError, Issue, abort
 from nnrosetta.rpc.kept import KeptStore, check_key
 from nnrosetta.rpc.server import Service, log, log_event, return_memory_to_os, setup_logging
 
+# FromIR Progress stage: the files sent so far are all that Run reads with the Progress's
+# run_options (one form of the output); a caller may verify them while the rest is written.
+RUNNABLE = "runnable"
+
 
 @dataclass
 class Progress:
     stage: str
     message: str = ""
     fraction: float = -1.0
+    # stage "runnable": the Run options this form of the output is run with (proto docs)
+    run_options: dict[str, str] = field(default_factory=dict)
 
     def to_proto(self) -> pb.Progress:
-        return pb.Progress(stage=self.stage, message=self.message, fraction=self.fraction)
+        return pb.Progress(stage=self.stage, message=self.message, fraction=self.fraction,
+                           run_options=self.run_options)
 
 
 @dataclass
