@@ -93,3 +93,60 @@ def test_without_shared_folder_references_are_refused(monkeypatch, tmp_path):
         wire.FileAssembler(folder=str(tmp_path)).add(pb.FileChunk(name="g", path=str(p),
                                                                   last=True))
     assert "no shared folder" in str(ei.value)
+
+
+class _ManyWeights:
+    """A stand-in frontend: a graph, then 600 small weights with a progress message after
+    the first 100."""
+
+    name = "frontend-many"
+
+    def __init__(self):
+        rng = np.random.default_rng(1)
+        self.weights = {f"w{i}": rng.standard_normal((i % 7 + 1, 3)).astype(np.float32)
+                        for i in range(600)}
+
+    def to_ir(self, model):
+        from nnrosetta.ir.graph import Graph, Node
+        from nnrosetta.rpc.converter import Progress
+
+        yield Graph([Node("x", "Input", [], {"shape": [1, 3]})], ["x"])
+        for i, (name, arr) in enumerate(self.weights.items()):
+            if i == 100:
+                yield Progress("weights", "a sixth", 100 / 600)
+            yield name, arr
+
+
+def test_to_ir_sends_references_in_batches(shared_dir):
+    """Same-host ToIR: the weights go as a few TensorRefs messages (not one message per
+    tensor), each after the tensors it names are in the file and before any progress that
+    follows them; receive_ir reassembles every one."""
+    from nnrosetta.rpc.converter import ConverterServicer, model_chunks, receive_ir
+
+    shared.root()
+    hand = shared_dir / "hand"
+    hand.mkdir()
+    src = shared_dir / "net.bin"
+    src.write_bytes(b"x")
+    fake = _ManyWeights()
+
+    class Ctx:
+        def abort(self, code, details):
+            raise AssertionError(details)
+
+        def is_active(self):
+            return True
+
+    servicer = ConverterServicer(fake, ready=None)
+    servicer._wait_ready = lambda context: None
+    out = list(servicer.ToIR(model_chunks("many", {"network": str(src)}, shared_dir=str(hand),
+                                          by_path=True), Ctx()))
+    kinds = [c.WhichOneof("payload") for c in out]
+    assert "tensor" not in kinds
+    batches = [len(c.tensor_refs.tensor) for c in out if c.HasField("tensor_refs")]
+    assert batches == [100, 256, 244]   # flushed by the progress message, then by size
+    assert kinds.index("progress") == 2   # graph, the first 100, then the progress
+    graph, weights, _ = receive_ir(iter(out))
+    assert sorted(weights) == sorted(fake.weights)
+    for name, arr in fake.weights.items():
+        np.testing.assert_array_equal(weights[name], arr)

@@ -145,6 +145,17 @@ def materialize(c: pb.TensorChunk) -> Iterator[pb.TensorChunk]:
     yield from tensor_chunks(c.name, np.asarray(tensor_from_ref(c)))
 
 
+def ir_tensors(c: pb.IRChunk) -> list[pb.TensorChunk]:
+    """The tensor chunks an IRChunk carries: one (``tensor``), several references
+    (``tensor_refs``), or none."""
+    kind = c.WhichOneof("payload")
+    if kind == "tensor":
+        return [c.tensor]
+    if kind == "tensor_refs":
+        return list(c.tensor_refs.tensor)
+    return []
+
+
 def materialize_file(c: pb.FileChunk) -> Iterator[pb.FileChunk]:
     if not c.path:
         yield c

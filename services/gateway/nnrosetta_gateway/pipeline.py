@@ -372,12 +372,12 @@ class Conversion:
                     if kind == "progress":
                         self._progress(c.progress, hop.index)
                         continue
-                    if kind == "tensor":
+                    if kind in ("tensor", "tensor_refs"):
                         if t1 is None:
                             t1 = time.perf_counter()
-                        hop.ir_bytes += len(c.tensor.data) if not c.tensor.path else \
-                            wire.ref_nbytes(c.tensor)
-                        self._tee.add(c.tensor)
+                        for tc in wire.ir_tensors(c):
+                            hop.ir_bytes += len(tc.data) if not tc.path else wire.ref_nbytes(tc)
+                            self._tee.add(tc)
                     if self.cancelled.is_set():
                         call.cancel()
                         return
@@ -445,10 +445,12 @@ class Conversion:
                                                      keep_as=keep,
                                                      shared_dir=str(hand) if hand else ""))
             for c in ir_stream:
-                if hand is None and c.WhichOneof("payload") == "tensor" and c.tensor.path:
+                kind = c.WhichOneof("payload")
+                if hand is None and (kind == "tensor_refs" or kind == "tensor" and c.tensor.path):
                     # the frontend shares our folder, this backend does not: send bytes
-                    for t in wire.materialize(c.tensor):
-                        yield cpb.IRChunk(tensor=t)
+                    for ref in wire.ir_tensors(c):
+                        for t in wire.materialize(ref):
+                            yield cpb.IRChunk(tensor=t)
                 else:
                     yield c
 
@@ -485,8 +487,8 @@ class Conversion:
 
         def items():
             for c in ir_stream:
-                if c.WhichOneof("payload") == "tensor":
-                    done = tensors.add(c.tensor)
+                for t in wire.ir_tensors(c):
+                    done = tensors.add(t)
                     if done is not None:
                         name, arr = done
                         tensors.done.pop(name)   # written, then dropped

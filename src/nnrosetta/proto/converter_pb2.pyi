@@ -126,16 +126,24 @@ class FileChunk(_message.Message):
     def __init__(self, name: _Optional[str] = ..., offset: _Optional[int] = ..., data: _Optional[bytes] = ..., last: bool = ..., size: _Optional[int] = ..., path: _Optional[str] = ...) -> None: ...
 
 class IRChunk(_message.Message):
-    __slots__ = ("graph", "tensor", "progress", "header")
+    __slots__ = ("graph", "tensor", "progress", "header", "tensor_refs")
     GRAPH_FIELD_NUMBER: _ClassVar[int]
     TENSOR_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     HEADER_FIELD_NUMBER: _ClassVar[int]
+    TENSOR_REFS_FIELD_NUMBER: _ClassVar[int]
     graph: _ir_pb2.GraphDef
     tensor: TensorChunk
     progress: Progress
     header: ModelHeader
-    def __init__(self, graph: _Optional[_Union[_ir_pb2.GraphDef, _Mapping]] = ..., tensor: _Optional[_Union[TensorChunk, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., header: _Optional[_Union[ModelHeader, _Mapping]] = ...) -> None: ...
+    tensor_refs: TensorRefs
+    def __init__(self, graph: _Optional[_Union[_ir_pb2.GraphDef, _Mapping]] = ..., tensor: _Optional[_Union[TensorChunk, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., header: _Optional[_Union[ModelHeader, _Mapping]] = ..., tensor_refs: _Optional[_Union[TensorRefs, _Mapping]] = ...) -> None: ...
+
+class TensorRefs(_message.Message):
+    __slots__ = ("tensor",)
+    TENSOR_FIELD_NUMBER: _ClassVar[int]
+    tensor: _containers.RepeatedCompositeFieldContainer[TensorChunk]
+    def __init__(self, tensor: _Optional[_Iterable[_Union[TensorChunk, _Mapping]]] = ...) -> None: ...
 
 class TensorChunk(_message.Message):
     __slots__ = ("name", "dtype", "shape", "offset", "data", "last", "path", "path_offset")

@@ -221,17 +221,33 @@ class _RefWriter:
         fd, self.path = tempfile.mkstemp(prefix="ir-weights-", suffix=".bin", dir=folder)
         self.f = os.fdopen(fd, "wb")
         self.pos = 0
+        self.pending: list[pb.TensorChunk] = []
 
-    def add(self, name: str, arr: np.ndarray) -> pb.TensorChunk:
+    # references sent together in one TensorRefs message, at most this many
+    BATCH = 256
+
+    def add(self, name: str, arr: np.ndarray) -> None:
         arr = np.ascontiguousarray(arr)
         if arr.dtype.byteorder == ">":
             arr = arr.astype(arr.dtype.newbyteorder("<"))
         start = self.pos
         if arr.nbytes:
             self.f.write(memoryview(arr.reshape(-1).view(np.uint8)))
-            self.f.flush()
         self.pos += arr.nbytes
-        return wire.tensor_ref_chunk(name, arr.dtype, arr.shape, self.path, start)
+        self.pending.append(wire.tensor_ref_chunk(name, arr.dtype, arr.shape, self.path, start))
+
+    @property
+    def full(self) -> bool:
+        return len(self.pending) >= self.BATCH
+
+    def flush(self) -> Iterator[pb.IRChunk]:
+        """The references written since the last flush, in one message (their bytes are in
+        the file by then); nothing when there are none."""
+        if not self.pending:
+            return
+        self.f.flush()
+        refs, self.pending = self.pending, []
+        yield pb.IRChunk(tensor_refs=pb.TensorRefs(tensor=refs))
 
     def close(self) -> None:
         self.f.close()
@@ -316,10 +332,14 @@ class ConverterServicer(pb_grpc.ConverterServicer):
             while True:
                 item = self._guard(context, "ToIR", lambda: next(gen, StopIteration), quiet=True)
                 if item is StopIteration:
+                    if refs is not None:
+                        yield from refs.flush()
                     log_event("rpc", method="ToIR", ok=True,
                               s=round(time.perf_counter() - t_conv, 3))
                     break
                 if isinstance(item, Progress):
+                    if refs is not None:   # the tensors a progress message counts come first
+                        yield from refs.flush()
                     yield pb.IRChunk(progress=item.to_proto())
                 elif isinstance(item, Graph):
                     sent_graph = True
@@ -329,7 +349,9 @@ class ConverterServicer(pb_grpc.ConverterServicer):
                     if not sent_graph:
                         raise RuntimeError("converter yielded a tensor before the graph")
                     if refs is not None:
-                        yield pb.IRChunk(tensor=refs.add(name, arr))
+                        refs.add(name, arr)
+                        if refs.full:
+                            yield from refs.flush()
                         continue
                     yield from wire.tensor_chunks(name, arr, into=(pb.IRChunk, "tensor"))
             if refs is not None:
@@ -438,11 +460,12 @@ def receive_ir(chunks: Iterable[pb.IRChunk], header: pb.ModelHeader | None = Non
                 header.CopyFrom(c.header)
         elif kind == "graph":
             graph = Graph.from_proto(c.graph)
-        elif kind == "tensor":
+        elif kind in ("tensor", "tensor_refs"):
             if graph is None:
                 raise _bad("IR stream: a tensor came before the graph", "BAD_STREAM")
             try:
-                tensors.add(c.tensor)
+                for t in wire.ir_tensors(c):
+                    tensors.add(t)
             except wire.ChunkError as e:
                 raise _bad(str(e), "BAD_CHUNK") from e
     if graph is None:
