@@ -17,8 +17,17 @@ import ast
 _SIMPLE = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Expr, ast.Return, ast.Pass)
 
 
-def _names(node: ast.AST, ctx: type) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ctx)}
+def _loads_stores(node: ast.AST) -> tuple[set[str], set[str]]:
+    """The names a statement reads and the ones it binds (one walk)."""
+    loads: set[str] = set()
+    stores: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            if isinstance(n.ctx, ast.Load):
+                loads.add(n.id)
+            elif isinstance(n.ctx, ast.Store):
+                stores.add(n.id)
+    return loads, stores
 
 
 def _rewrite(fn: ast.FunctionDef) -> bool:
@@ -28,8 +37,7 @@ def _rewrite(fn: ast.FunctionDef) -> bool:
     if any(isinstance(n, (ast.Lambda, ast.NamedExpr, ast.comprehension, ast.Global,
                           ast.Nonlocal, ast.Starred)) for s in body for n in ast.walk(s)):
         return False
-    loads = [_names(s, ast.Load) for s in body]
-    stores = [_names(s, ast.Store) for s in body]
+    loads, stores = zip(*(_loads_stores(s) for s in body), strict=True)
     # live_after[i]: names some later statement reads before storing them again
     live_after: list[set[str]] = [set() for _ in body]
     live: set[str] = set()
@@ -44,8 +52,9 @@ def _rewrite(fn: ast.FunctionDef) -> bool:
         if isinstance(s, ast.Return):
             continue
         dead = sorted(n for n in bound if n not in live_after[i] and n != "self")
-        if dead:
-            out.append(ast.Delete(targets=[ast.Name(id=n, ctx=ast.Del()) for n in dead]))
+        if dead:   # located at the statement it follows (compile needs every node located)
+            out.append(ast.copy_location(ast.Delete(targets=[
+                ast.copy_location(ast.Name(id=n, ctx=ast.Del()), s) for n in dead]), s))
             bound -= set(dead)
     fn.body = out
     return True
@@ -59,4 +68,4 @@ def free_dead_locals(source: str, method: str = "forward") -> ast.Module:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name == method:
                     _rewrite(item)
-    return ast.fix_missing_locations(tree)
+    return tree
