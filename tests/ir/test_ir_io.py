@@ -116,3 +116,28 @@ def test_np_savez_object_array_is_refused(tmp_path):
     np.savez(tmp_path / "w.npz", a=np.array([[1], "x"], dtype=object))
     with pytest.raises(ValueError):
         dict(io.iter_npz(tmp_path / "w.npz"))
+
+
+def test_weight_names_by_node_and_after_changes():
+    """weight_names: the tensors named <node>.<role> (role without a dot), node names with
+    dots included; the index follows changes to the graph's tensors."""
+    def info():
+        return TensorInfo("t", "float32", (2,))
+
+    g = Graph([Node("a", "Relu", ["x"]), Node("a.b", "Relu", ["a"]), Node("c", "Relu", ["a"])])
+    g.tensors = {"a.weight": info(), "a.b.weight": info(), "a.b.bias": info(), "a.": info()}
+
+    def brute(node):   # the definition, by scanning every tensor
+        p = node.name + "."
+        return {t[len(p):]: t for t in g.tensors if t.startswith(p) and "." not in t[len(p):]}
+
+    for n in g.nodes:
+        assert g.weight_names(n) == brute(n)
+    assert g.weight_names(g.nodes[1]) == {"weight": "a.b.weight", "bias": "a.b.bias"}
+    assert g.weight_names(g.nodes[0]) == {"weight": "a.weight", "": "a."}
+    g.weight_names(g.nodes[2])["x"] = "c.x"   # a copy: the index is not changed through it
+    assert g.weight_names(g.nodes[2]) == {}
+    g.tensors["c.scale"] = info()             # added, then renamed (same count)
+    assert g.weight_names(g.nodes[2]) == {"scale": "c.scale"}
+    g.tensors["c.shift"] = g.tensors.pop("c.scale")
+    assert g.weight_names(g.nodes[2]) == {"shift": "c.shift"} == brute(g.nodes[2])

@@ -133,12 +133,24 @@ class Graph:
         return [n.name for n in self.nodes if n.name not in used and n.op != "Input"]
 
     def weight_names(self, node: Node) -> dict[str, str]:
-        """role -> tensor name of this node's weights that exist in the graph."""
-        prefix = node.name + "."
-        return {
-            t[len(prefix):]: t for t in self.tensors if t.startswith(prefix)
-            and "." not in t[len(prefix):]
-        }
+        """role -> tensor name of this node's weights that exist in the graph (the tensors
+        named ``<node>.<role>``, the role without a dot)."""
+        return dict(self._weight_index().get(node.name, {}))
+
+    def _weight_index(self) -> dict[str, dict[str, str]]:
+        """node name -> role -> tensor name, rebuilt only when the tensor names change
+        (asked once per node, a scan of every tensor each time was quadratic: ~75k string
+        tests for MobileNetV2)."""
+        cached = self.__dict__.get("_weights_by_node")
+        if cached is not None and cached[0] == self.tensors.keys():
+            return cached[1]
+        index: dict[str, dict[str, str]] = {}
+        for t in self.tensors:
+            owner, dot, role = t.rpartition(".")
+            if dot:
+                index.setdefault(owner, {})[role] = t
+        self.__dict__["_weights_by_node"] = (frozenset(self.tensors), index)
+        return index
 
     def consumers(self) -> dict[str, list[Node]]:
         out: dict[str, list[Node]] = {}
