@@ -15,7 +15,10 @@ times (median):
   ``getrusage(RUSAGE_SELF).ru_maxrss`` at the end of the step (imports included, as a
   service's is); chain time = the sum, chain peak = the larger step (they run one after the
   other). Error: the torch module's output (and onnxruntime's, for the ONNX in between) vs
-  TensorFlow's.
+  TensorFlow's. Import floor: the step's VmRSS once all of its imports are done (tf2onnx:
+  tensorflow, keras, tf2onnx and tf2onnx.convert, which tf2onnx would import lazily during the
+  conversion; onnx2torch: onnx, torch, onnx2torch), before any model is loaded; above floor =
+  peak - floor, and the chain's is the larger step's, like its peak.
 
 nnrosetta: a local stack of frontend-tf, backend-pytorch and the gateway, fresh per model;
 one warm-up conversion, then --repeat conversions (verification on, the default) of the
@@ -27,9 +30,16 @@ frontend-tf and backend-pytorch, reset before each measured conversion (``/proc/
 5; a 20 ms VmRSS sampler where that is refused), summed (both are alive at once). Error: the
 delivered model.py + weights.pth run in a fresh interpreter as a user would (``Model()``,
 ``load_state_dict``) on the same input (NCHW) vs TensorFlow's. One more conversion with
-verification skipped is timed for information.
+verification skipped is timed for information. Idle: each service's VmRSS about 1 s after the
+stack is up (every service's health says SERVING, which it does once ``load()`` has imported
+its framework: TensorFlow / Keras, torch) and before the warm-up conversion; above floor =
+summed peak - summed idle (so what the warm-up leaves resident counts as the conversion's).
 
 Target: nnrosetta <= 1/4 of the chain's time and <= 1/4 of its peak memory, error no higher.
+Both peaks count imports, and TensorFlow (~500 MiB) + torch (~220 MiB), loaded in the warm
+services, are more than a quarter of the chain's MobileNetV2 peak (~1500 MiB, the tf2onnx
+step's); so a second measure, "above import floor" (above), compares only what a conversion
+adds, printed beside the peak with its own ratio. The target stays on the peak.
 
 tf2onnx is installed with ``--no-deps`` into .venvs/bench-tf2onnx (on first use, like
 onnx2torch in bench/onnx.py): its dependencies (numpy, onnx, protobuf, flatbuffers, requests)
@@ -102,6 +112,12 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def _floor_mb() -> float:
+    """This process's resident set now (VmRSS, MiB): taken once a step's imports are done and
+    before it loads any model, the floor its "above import floor" figure is counted from."""
+    return proc_status_kb(os.getpid(), "VmRSS") / 1024
+
+
 def _rel_err(got: np.ndarray, ref: np.ndarray) -> dict[str, float]:
     err = float(np.abs(np.asarray(got, np.float64).reshape(ref.shape) - ref).max())
     return {"max_abs_err": err, "max_rel_err": err / float(np.abs(ref).max())}
@@ -133,7 +149,11 @@ def step_tf2onnx(work: Path, keras_path: str) -> dict:
     import tensorflow as tf
     import tf2onnx
 
+    t_convert = time.perf_counter()
+    import tf2onnx.convert  # tf2onnx imports it lazily (on attribute access): import it here
+
     out = {"import_s": time.perf_counter() - t0, "import_peak_MB": _peak_mb(),
+           "floor_MB": _floor_mb(), "tf2onnx_convert_import_s": time.perf_counter() - t_convert,
            "tensorflow": tf.__version__, "keras": keras.__version__,
            "tf2onnx": tf2onnx.__version__}
     onnx_path = work / "model.onnx"
@@ -145,6 +165,7 @@ def step_tf2onnx(work: Path, keras_path: str) -> dict:
                                output_path=str(onnx_path))
     out["conversion_s"] = time.perf_counter() - t1
     out["peak_MB"] = _peak_mb()
+    out["above_floor_MB"] = out["peak_MB"] - out["floor_MB"]
     out["onnx_MB"] = onnx_path.stat().st_size / 1e6
     # the ONNX in between, run by onnxruntime (after the measurements)
     import onnxruntime as ort
@@ -167,7 +188,7 @@ def step_onnx2torch(work: Path) -> dict:
 
     o2t = onnx2torch()
     out = {"import_s": time.perf_counter() - t0, "import_peak_MB": _peak_mb(),
-           "onnx2torch": O2T_VERSION, "torch": torch.__version__}
+           "floor_MB": _floor_mb(), "onnx2torch": O2T_VERSION, "torch": torch.__version__}
     t1 = time.perf_counter()
     module = _o2t_convert(o2t, onnx.load(str(work / "model.onnx")))
     out["convert_s"] = time.perf_counter() - t1
@@ -176,6 +197,7 @@ def step_onnx2torch(work: Path) -> dict:
     out["save_s"] = time.perf_counter() - t2
     out["conversion_s"] = time.perf_counter() - t1
     out["peak_MB"] = _peak_mb()
+    out["above_floor_MB"] = out["peak_MB"] - out["floor_MB"]
     x, ref = np.load(work / "input.npy"), np.load(work / "ref.npy")
     out.update(_rel_err(_o2t_run(module, [x])[0], ref))
     return out
@@ -230,9 +252,10 @@ def run_peer(name: str, work: Path, keras_path: str, repeat: int) -> dict:
         runs["tf2onnx"].append(a)
         runs["onnx2torch"].append(b)
         log(f"peer {name} #{i + 1}: tf2onnx {a['conversion_s']:.2f}s (process "
-            f"{a['process_wall_s']:.1f}s) peak {a['peak_MB']:.0f} MiB; onnx2torch "
-            f"{b['conversion_s']:.2f}s (process {b['process_wall_s']:.1f}s) peak "
-            f"{b['peak_MB']:.0f} MiB; err {b['max_rel_err']:.2e}")
+            f"{a['process_wall_s']:.1f}s) peak {a['peak_MB']:.0f} MiB (floor "
+            f"{a['floor_MB']:.0f}); onnx2torch {b['conversion_s']:.2f}s (process "
+            f"{b['process_wall_s']:.1f}s) peak {b['peak_MB']:.0f} MiB (floor "
+            f"{b['floor_MB']:.0f}); err {b['max_rel_err']:.2e}")
     out: dict = {}
     for s, rs in runs.items():
         keys = [k for k, v in rs[0].items() if isinstance(v, (int, float))]
@@ -243,6 +266,10 @@ def run_peer(name: str, work: Path, keras_path: str, repeat: int) -> dict:
                     "process_wall_s": a["process_wall_s"] + b["process_wall_s"],
                     "peak_MB": max(a["peak_MB"], b["peak_MB"]),
                     "peak_sum_MB": a["peak_MB"] + b["peak_MB"],
+                    # like the peak: the larger step's (the steps run one after the other)
+                    "above_floor_MB": max(a["above_floor_MB"], b["above_floor_MB"]),
+                    "above_floor_step": ("tf2onnx" if a["above_floor_MB"] >= b["above_floor_MB"]
+                                         else "onnx2torch"),
                     "max_abs_err": b["max_abs_err"], "max_rel_err": b["max_rel_err"]}
     out["runs"] = runs
     return out
@@ -332,12 +359,20 @@ def run_nnrosetta(name: str, work: Path, keras_path: str, repeat: int, *,
     finally:
         shutil.rmtree(dest, ignore_errors=True)
     log(f"nnrosetta {name}: delivered model vs TensorFlow: rel err {check['max_rel_err']:.2e}")
+    peak_mb = {n: median([r["peak_MB"][n] for r in runs]) for n in pids}
+    peak_sum = median([r["peak_sum_MB"] for r in runs])
+    # above the import floor: the peak less the idle VmRSS (read 1 s after every service said
+    # SERVING, i.e. with TensorFlow / torch imported, and before the warm-up conversion)
+    above = {n: peak_mb[n] - idle[n] for n in pids}
+    log(f"nnrosetta {name}: above idle "
+        + ", ".join(f"{n} {v:.0f}" for n, v in above.items()) + " MiB")
     return {"conversion_s": median([r["wall_s"] for r in runs]),
             "code_only_s": median(code_runs), "code_only_runs_s": code_runs,
             "noverify_s": noverify_s, "warmup_s": warm_s,
-            "peak_MB": {n: median([r["peak_MB"][n] for r in runs]) for n in pids},
-            "peak_sum_MB": median([r["peak_sum_MB"] for r in runs]),
+            "peak_MB": peak_mb, "peak_sum_MB": peak_sum,
             "idle_MB": idle, "idle_sum_MB": sum(idle.values()),
+            "above_floor_MB": peak_sum - sum(idle.values()),
+            "above_floor_by_service_MB": above,
             "verified": all(r["verified"] for r in runs), "delivered_MB": files_mb,
             "max_abs_err": check["max_abs_err"], "max_rel_err": check["max_rel_err"],
             "delivered": check, "runs": runs, "logs": logs}
@@ -358,28 +393,34 @@ def report(data: dict) -> list[list[object]]:
             a, b, c = p["tf2onnx"], p["onnx2torch"], p["chain"]
             rows.append([name, f"tf2onnx {T2O_VERSION} (Keras -> ONNX)", a["conversion_s"],
                          a["process_wall_s"], f"{a['peak_MB']:.0f}",
+                         f"{a['above_floor_MB']:.0f} (floor {a['floor_MB']:.0f})",
                          f"{a['onnxruntime']['max_rel_err']:.1e} (ORT)"])
             rows.append([name, f"onnx2torch {b['onnx2torch']} (ONNX -> PyTorch)",
                          b["conversion_s"], b["process_wall_s"], f"{b['peak_MB']:.0f}",
+                         f"{b['above_floor_MB']:.0f} (floor {b['floor_MB']:.0f})",
                          f"{b['max_rel_err']:.1e}"])
             rows.append([name, "**chain**", c["conversion_s"], c["process_wall_s"],
-                         f"{c['peak_MB']:.0f}", f"{c['max_rel_err']:.1e}"])
+                         f"{c['peak_MB']:.0f}",
+                         f"{c['above_floor_MB']:.0f} (larger step: {c['above_floor_step']})",
+                         f"{c['max_rel_err']:.1e}"])
         if n:
             rows.append([name, "**nnrosetta** (warm gateway, verified; frontend-tf + "
                          "backend-pytorch)", n["conversion_s"], "-",
                          f"{n['peak_sum_MB']:.0f} (idle {n['idle_sum_MB']:.0f})",
+                         f"{n['above_floor_MB']:.0f} (peak - idle)",
                          f"{n['max_rel_err']:.1e}"])
             rows.append([name, "nnrosetta, verified, model.py + weights.pth only (artifacts="
                          "code: no TorchScript, like the chain's pickled module)",
-                         n["code_only_s"], "-", "-", "-"])
+                         n["code_only_s"], "-", "-", "-", "-"])
             rows.append([name, "nnrosetta, verification skipped", n["noverify_s"], "-", "-",
-                         "-"])
+                         "-", "-"])
         if p and n:
             q = r["ratios"]
             rows.append([name, "ratio nnrosetta / chain", f"x{q['time']:.2f}", "-",
-                         f"x{q['peak']:.2f}", f"x{q['error']:.2f}"])
+                         f"x{q['peak']:.2f}", f"x{q['peak_above_floor']:.2f}",
+                         f"x{q['error']:.2f}"])
             rows.append([name, "ratio, model.py + weights.pth only / chain",
-                         f"x{q['time_code_only']:.2f}", "-", "-", "-"])
+                         f"x{q['time_code_only']:.2f}", "-", "-", "-", "-"])
     return rows
 
 
@@ -422,6 +463,7 @@ def main(argv: list[str] | None = None) -> dict | None:
                 q = {"time": _ratio(n["conversion_s"], c["conversion_s"]),
                      "time_code_only": _ratio(n["code_only_s"], c["conversion_s"]),
                      "peak": _ratio(n["peak_sum_MB"], c["peak_MB"]),
+                     "peak_above_floor": _ratio(n["above_floor_MB"], c["above_floor_MB"]),
                      "error": _ratio(n["max_rel_err"], c["max_rel_err"])}
                 q["meets_target"] = bool(q["time"] <= TARGET_TIME and q["peak"] <= TARGET_MEM
                                          and q["error"] <= 1.0)
@@ -432,11 +474,18 @@ def main(argv: list[str] | None = None) -> dict | None:
     print(f"\n### Keras -> PyTorch, 224x224, random weights (median of {args.repeat}); errors "
           "max|torch - TF| / max|TF|\n")
     print(table(["model", "converter", "conversion s", "cold process s", "peak RSS MiB",
-                 "max rel err"], report(data)))
+                 "above import floor MiB", "max rel err"], report(data)))
     print(f"\n(target: nnrosetta <= x{TARGET_TIME} of the chain's time and <= x{TARGET_MEM} of "
           "its peak memory, error ratio <= x1; the chain's time excludes its imports: 'cold "
-          "process' includes them; its peak is the larger step's, imports included, as the "
-          "services' peaks include theirs)")
+          "process' includes them.)\n"
+          f"(memory: the x{TARGET_MEM} target is on 'peak RSS', which counts imports on both "
+          "sides: the chain's is the larger step's peak, nnrosetta's the sum of frontend-tf's "
+          "and backend-pytorch's; TensorFlow (~500 MiB) + torch (~220 MiB) held by the warm "
+          "services are more than a quarter of the chain's MobileNetV2 peak, so 'above import "
+          "floor' compares only what a conversion adds: per chain step, its peak less its "
+          "VmRSS once its imports are done (the chain's figure is the larger step's), and for "
+          "nnrosetta, the summed peak less the summed idle VmRSS, read about 1 s after every "
+          "service reported SERVING (framework imported) and before the warm-up conversion.)")
     save("tf", data)
     return data
 
