@@ -3,11 +3,26 @@ in-memory model, and the comparison with Keras' own output (TensorFlow is the or
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
+
 import numpy as np
 
 from nnrosetta.ir import registry
 
 TOL = 1e-4
+# the frontend-tf-legacy venv (TensorFlow 2.15, Keras 2): Keras-2 cases run there
+LEGACY = Path(__file__).resolve().parents[2] / ".venvs" / "frontend-tf-legacy" / "bin" / "python"
+
+
+def legacy_ready() -> bool:
+    if not LEGACY.exists():
+        return False
+    r = subprocess.run([str(LEGACY), "-c", "import tensorflow, nnrosetta_frontend_tf"],
+                       capture_output=True, timeout=120,
+                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    return r.returncode == 0
 
 
 def keras():

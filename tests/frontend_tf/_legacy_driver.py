@@ -96,9 +96,9 @@ def files(K, work: Path) -> dict:
             res[key] = [(i.code, i.location) for i in e.issues]
     # every unsupported layer at once, in an .h5 and a SavedModel
     j = K.Input((5, 4))
-    y = L.RNN(L.LSTMCell(3), return_sequences=True, name="rnn")(j)
+    y = L.RNN([L.LSTMCell(3), L.LSTMCell(3)], return_sequences=True, name="rnn")(j)  # stacked
     y = L.Dense(3, name="fine")(y)
-    y = L.TimeDistributed(L.Dense(2), name="td")(y)
+    y = L.TimeDistributed(L.RepeatVector(2), name="td")(y)   # an inner layer it refuses
     bad = K.Model(j, y)
     for key, path in (("unsupported_h5", work / "bad.h5"),
                       ("unsupported_savedmodel", work / "bad_savedmodel")):

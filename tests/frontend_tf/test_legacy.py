@@ -15,21 +15,13 @@ import pytest
 
 from nnrosetta.ir import registry
 from tests.frontend_tf._cases import CASES, KERAS2_MODELS, MODELS
+from tests.frontend_tf._keras import LEGACY, legacy_ready
 
 ROOT = Path(__file__).resolve().parents[2]
-LEGACY = ROOT / ".venvs" / "frontend-tf-legacy" / "bin" / "python"
 
 
-def _legacy_ready() -> bool:
-    if not LEGACY.exists():
-        return False
-    r = subprocess.run([str(LEGACY), "-c", "import tensorflow, nnrosetta_frontend_tf"],
-                       capture_output=True, timeout=120,
-                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    return r.returncode == 0
 
-
-pytestmark = pytest.mark.skipif(not _legacy_ready(),
+pytestmark = pytest.mark.skipif(not legacy_ready(),
                                 reason="the frontend-tf-legacy venv (TensorFlow 2.15) is not "
                                 "built: scripts build it with the service venvs")
 

@@ -114,7 +114,7 @@ def _custom_model(K):
             return x * 2
 
     i = K.Input((6, 4))
-    x = L.RNN(L.LSTMCell(5), return_sequences=True, name="rnn")(i)
+    x = L.RNN([L.LSTMCell(5), L.LSTMCell(5)], return_sequences=True, name="rnn")(i)  # stacked
     x = Twice(name="twice")(x)
     x = L.Dense(3, name="ok_dense")(x)
     x = L.MultiHeadAttention(2, 4, name="mha")(x, x)

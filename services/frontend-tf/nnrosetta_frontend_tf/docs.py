@@ -39,8 +39,10 @@ importer (last section).
   `input_shape="name:1,3,224,224"` (IR layout, channels first; several inputs separated by
   `;`).
 - **Safety.** Keras files are loaded with `safe_mode=True`. Before Keras reads a file, its
-  config is scanned: every layer class without an importer is listed at once
-  (`UNSUPPORTED_LAYER`, gRPC `UNIMPLEMENTED`), and a `Lambda` layer (Python code inside
+  config is scanned: every layer class without an importer, and every `RNN`,
+  `Bidirectional` or `TimeDistributed` around a cell or layer that the importer refuses
+  (`StackedRNNCells`, a custom cell, ...), is listed at once (`UNSUPPORTED_LAYER`, gRPC
+  `UNIMPLEMENTED`), and a `Lambda` layer (Python code inside
   the file) is refused (`UNSAFE_LAYER`) unless the option `allow_unsafe=1` says the caller
   trusts the file; the model can then be run, but a Lambda still cannot be converted.
 - **Activations** (`activation=` of Conv / Dense layers and the `Activation` layer):

@@ -2,9 +2,10 @@
 without running anything), the layers it declares, and loading it with Keras in safe mode.
 
 Before Keras deserializes anything, the config is scanned: every layer class the importer has
-no importer for is listed at once, and a ``Lambda`` layer (Python code inside the file, which
-Keras 2's ``.h5`` loader would unmarshal and run) is refused unless the caller consents with
-the option ``allow_unsafe=1``.
+no importer for (and every RNN / Bidirectional / TimeDistributed wrapper around a cell or layer
+it cannot convert) is listed at once, and a ``Lambda`` layer (Python code inside the file,
+which Keras 2's ``.h5`` loader would unmarshal and run) is refused unless the caller consents
+with the option ``allow_unsafe=1``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 MODEL_CLASSES = {"Functional", "Sequential", "Model"}
 # layers that carry Python code
 UNSAFE_CLASSES = {"Lambda"}
+# layers whose config holds the layer / cell they wrap: the scan checks that one too
+WRAPPERS = {"RNN", "Bidirectional", "TimeDistributed"}
 
 
 @dataclass
@@ -33,6 +36,7 @@ class LayerDecl:
     key: str           # registry key: class name, or "ops.<Class>" for Keras 3 operations
     name: str          # layer name, "outer/inner" inside nested models
     module: str = ""
+    config: dict = field(default_factory=dict, repr=False)   # its config (wrappers: the inner)
 
 
 @dataclass
@@ -184,7 +188,9 @@ def _read_savedmodel(kf: KerasFile) -> KerasFile:
         if cls in MODEL_CLASSES:
             continue
         outer = [names.get(".".join(parts[:i]), "") for i in range(2, len(parts))]
-        kf.layers.append(LayerDecl(cls, "/".join([*(o for o in outer if o), name])))
+        cfg = js.get("config")
+        kf.layers.append(LayerDecl(cls, "/".join([*(o for o in outer if o), name]), "",
+                                   cfg if isinstance(cfg, dict) else {}))
     kf.config = {"class_name": "SavedModel", "config": {}}
     return kf
 
@@ -279,9 +285,9 @@ def walk_config(item: dict, prefix: str, out: list[LayerDecl], top: bool = False
         out.append(LayerDecl(str(cls), prefix + name, str(item.get("module") or "")))
         return
     if top and cls not in MODEL_CLASSES:
-        out.append(LayerDecl(_key(item), name or "model", str(item.get("module") or "")))
+        out.append(LayerDecl(_key(item), name or "model", str(item.get("module") or ""), cfg))
         return
-    out.append(LayerDecl(_key(item), prefix + name, str(item.get("module") or "")))
+    out.append(LayerDecl(_key(item), prefix + name, str(item.get("module") or ""), cfg))
 
 
 def preflight(kf: KerasFile, options: dict[str, str], supported: set[str]) -> list[Issue]:
@@ -304,6 +310,13 @@ def preflight(kf: KerasFile, options: dict[str, str], supported: set[str]) -> li
             continue
         if d.key not in supported:
             issues.append(Issue("UNSUPPORTED_LAYER", d.name, _unsupported_message(d)))
+        elif d.key in WRAPPERS:
+            from nnrosetta_frontend_tf.layers.wrappers import config_problem
+
+            why = config_problem(d.key, d.config)
+            if why:
+                issues.append(Issue("UNSUPPORTED_LAYER", d.name, f"{d.key} layer {d.name!r} "
+                                    f"wraps {why}"))
     return issues
 
 

@@ -1,5 +1,11 @@
-"""SimpleRNN, GRU, LSTM and Bidirectional -> IR RNN / GRU / LSTM (ONNX semantics, batch-first
-``layout`` 1), then Reshape / Slice / Split / reductions to give Keras' outputs.
+"""SimpleRNN, GRU, LSTM, RNN(SimpleRNNCell / GRUCell / LSTMCell) and Bidirectional -> IR RNN /
+GRU / LSTM (ONNX semantics, batch-first ``layout`` 1), then Reshape / Slice / Split /
+reductions to give Keras' outputs.
+
+``RNN(LSTMCell(units, ...), return_sequences, ...)`` computes what ``LSTM(units, ...)`` with
+the cell's settings computes: its settings are the cell's config (units, activations,
+use_bias, reset_after) joined with the RNN layer's (return_sequences, return_state,
+go_backwards, stateful, ...), its weights the cell's.
 
 Keras sequences are ``[batch, time, features]`` and so is the IR op's ``X`` with ``layout`` 1:
 the layer reads its input in the Keras layout (a sequence held channels-first after a Conv1D
@@ -57,6 +63,13 @@ _IR_OPS = ["RNN", "GRU", "LSTM", "Reshape", "Slice", "Split", "Concat", "ReduceS
            "ReduceMean", "ReduceProd", "Transpose"]
 
 
+# Keras cell class -> the Keras layer class that runs that cell
+CELL_LAYERS = {"SimpleRNNCell": "SimpleRNN", "GRUCell": "GRU", "LSTMCell": "LSTM"}
+# RNN layer settings (the rest of an RNN(cell) config is the cell's)
+_RNN_KEYS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+             "time_major", "zero_output_for_mask")
+
+
 @dataclass
 class _Dir:
     """One Keras recurrent layer as one direction of the IR op."""
@@ -68,11 +81,53 @@ class _Dir:
 
 def _sub_call(call: LayerCall, lay) -> _Dir:
     cls = type(lay).__name__
-    if cls not in _CELLS:
-        raise Unsupported(f"{call.label}: wraps a {cls} layer (SimpleRNN, GRU and LSTM are "
-                          "supported)", "UNSUPPORTED_LAYER")
     cfg = lay.get_config() if lay is not call.layer else call.config
-    return _Dir(lay, cfg if isinstance(cfg, dict) else {}, cls)
+    cfg = cfg if isinstance(cfg, dict) else {}
+    if cls == "RNN":
+        return _cell_dir(call, lay, cfg)
+    if cls not in _CELLS:
+        raise Unsupported(f"{call.label}: wraps a {cls} layer (SimpleRNN, GRU, LSTM and "
+                          "RNN(SimpleRNNCell / GRUCell / LSTMCell) are supported)",
+                          "UNSUPPORTED_LAYER")
+    return _Dir(lay, cfg, cls)
+
+
+def keras_module(module: str) -> bool:
+    """Whether a class of this module is Keras' own (not a user's class of the same name)."""
+    return (module or "").split(".")[0] in ("keras", "tf_keras", "tensorflow")
+
+
+STACKED = ("only one SimpleRNNCell, GRUCell or LSTMCell per RNN layer is supported: use one "
+           "RNN (or SimpleRNN / GRU / LSTM) layer per cell, with return_sequences=True on all "
+           "but the last")
+CUSTOM_CELL = ("which is not Keras' SimpleRNNCell, GRUCell or LSTMCell (a custom cell's "
+               "computation cannot be converted)")
+
+
+def _cell_dir(call: LayerCall, lay, cfg: dict) -> _Dir:
+    """An RNN(cell) layer as the SimpleRNN / GRU / LSTM layer it equals: the cell's config
+    with the RNN layer's settings over it; the weights stay the cell's (``lay.cell``)."""
+    cell = getattr(lay, "cell", None)
+    cname = type(cell).__name__
+    if cname == "StackedRNNCells" or isinstance(cell, (list, tuple)):
+        cells = getattr(cell, "cells", cell if isinstance(cell, (list, tuple)) else [])
+        names = ", ".join(type(c).__name__ for c in cells) or "?"
+        raise Unsupported(f"{call.label}: runs a StackedRNNCells ({names}); {STACKED}",
+                          "UNSUPPORTED_LAYER")
+    if cname not in CELL_LAYERS or not keras_module(type(cell).__module__):
+        raise Unsupported(f"{call.label}: runs a {cname} cell, {CUSTOM_CELL}",
+                          "UNSUPPORTED_LAYER")
+    try:
+        ccfg = cell.get_config()
+    except Exception as e:  # noqa: BLE001 - becomes an issue
+        raise LayerIssue("BAD_CONFIG", f"{call.label}: the {cname}'s config cannot be read "
+                         f"({type(e).__name__}: {e})") from e
+    merged = dict(ccfg) if isinstance(ccfg, dict) else {}
+    for k in _RNN_KEYS:
+        merged.pop(k, None)
+        if k in cfg:
+            merged[k] = cfg[k]
+    return _Dir(lay, merged, CELL_LAYERS[cname])
 
 
 def _refuse_settings(call: LayerCall, d: _Dir) -> None:
@@ -340,14 +395,23 @@ def recurrent(call, ctx) -> Out:
     return _convert(call, ctx, [_sub_call(call, call.layer)], "concat")
 
 
+@layer("RNN", ir_ops=_IR_OPS)
+def rnn(call, ctx) -> Out:
+    """keras.layers.RNN(SimpleRNNCell / GRUCell / LSTMCell, return_sequences, return_state,
+    go_backwards, initial_state): as the SimpleRNN / GRU / LSTM layer with the cell's
+    settings; StackedRNNCells (a list of cells), custom cells, stateful, time_major and masks
+    are refused"""
+    return _convert(call, ctx, [_sub_call(call, call.layer)], "concat")
+
+
 _MERGES = ("concat", "sum", "mul", "ave", None)
 
 
 @layer("Bidirectional", ir_ops=_IR_OPS)
 def bidirectional(call, ctx) -> Out:
-    """keras.layers.Bidirectional(SimpleRNN / GRU / LSTM, merge_mode concat / sum / mul /
-    ave / None, backward_layer of the same kind and size): one IR op with direction
-    bidirectional"""
+    """keras.layers.Bidirectional(SimpleRNN / GRU / LSTM / RNN(one cell), merge_mode concat /
+    sum / mul / ave / None, backward_layer of the same kind and size): one IR op with
+    direction bidirectional"""
     merge = call.cfg("merge_mode", "concat")
     if merge not in _MERGES:
         raise Unsupported(f"{call.label}: merge_mode {merge!r} (supported: concat, sum, mul, "
