@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -551,8 +551,12 @@ class Conversion:
         if not (_shares(hop.replica) and all(shared.contains(p) for p in files.values())):
             return
         feeds, _, _ = self._verify_inputs()
+        # one form after the other: on one service they would only contend for its CPU and
+        # each hold a model's copy at once
+        before = list(self._target_runs.values())
 
         def run() -> tuple[dict[str, np.ndarray], dict[str, str]]:
+            wait(before)
             vals, info = self._run_service(hop.replica, hop.step.service, hop.step.to_format,
                                            dict(files), feeds, [], options=form)
             return vals, {**info, "model_files": "by-path"}   # the delivered files, not sent
