@@ -35,7 +35,11 @@ FromIR writes (formats `keras` and `tensorflow` give the same files):
 Options: FromIR `artifacts` = `all` (default), `code` (model.py + weights), `model` (.keras +
 SavedModel), `keras`, `savedmodel`. Run `use` = `keras` (default for format `keras`) or
 `savedmodel` (default for format `tensorflow`); Run of format `ir` builds the model from the
-graph with the fetched IR values as extra outputs.
+graph with the fetched IR values as extra outputs. FromIR says each form is complete with a
+Progress `runnable` carrying its Run options (`use=keras` once model.keras is written,
+`use=savedmodel` once the SavedModel is), and the gateway verifies both against the source.
+model.py + model.weights.h5 build the very model model.keras holds; Run does not load them on
+their own.
 
 Layout: the IR is channels-first (NCHW); the Keras model is channels-last (NHWC), as
 TensorFlow's CPU kernels want. Every value carries its layout while the code is generated; a
