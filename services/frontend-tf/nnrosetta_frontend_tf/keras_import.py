@@ -34,6 +34,7 @@ from nnrosetta_frontend_tf.layers._base import (
     Tensor,
     channels_first_perm,
     inverse,
+    layer_config,
 )
 from nnrosetta_frontend_tf.walk import Call, Walk, WalkError, walk
 
@@ -260,14 +261,6 @@ def _perm_tag(perm: tuple[int, ...]) -> str:
     return "p" + "".join(str(p) for p in perm)
 
 
-def _config(layer) -> dict:
-    try:
-        cfg = layer.get_config()
-    except Exception:  # noqa: BLE001 - operations without a config
-        cfg = {}
-    return cfg if isinstance(cfg, dict) else {}
-
-
 def _channels_last_model(w: Walk) -> tuple[bool, bool]:
     """(any layer says data_format channels_first, the model has 1-D spatial layers)."""
     cf, has1d = False, False
@@ -382,7 +375,7 @@ def convert_walk(w: Walk, options: dict[str, str], metadata: dict[str, str] | No
                                 "docs/keras-layers.md)"))
             ctx.broken.update(call.outputs)
             continue
-        lc = LayerCall(call.layer, call.key, call.name, _config(call.layer), len(call.inputs),
+        lc = LayerCall(call.layer, call.key, call.name, layer_config(call.layer), len(call.inputs),
                        call.args, call.kwargs)
         ctx.call = call
         ctx.pending, ctx.pending_w, ctx.cached = [], {}, []

@@ -12,6 +12,7 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
@@ -88,8 +89,8 @@ def _network(model: Model) -> str:
 
 
 class _Opened:
-    """A Keras file read, checked and loaded; ``runs``: what Run built from it, by the
-    ``input_shape`` option ((walk, import) of the model)."""
+    """A Keras file read, checked and loaded; ``runs``: what Run reads of it, by the
+    ``input_shape`` option ((model, walk, conversion))."""
 
     def __init__(self, kf: kerasfile.KerasFile, model: Any = None):
         self.kf = kf
@@ -116,6 +117,10 @@ def file_digest(path: str) -> str | None:
     except OSError:
         return None
     return h.hexdigest()
+
+
+# file digests computed beside a Keras load (ToIR)
+_HASHING = ThreadPoolExecutor(2, thread_name_prefix="digest")
 
 
 class ModelCache:
@@ -292,6 +297,9 @@ class TFConverter(Converter):
             conv = _graph_module().convert_graph(path, options)
             what = "TensorFlow graph"
         else:
+            # the file's digest (the model cache's key) for a Run to come, hashed beside the
+            # load instead of after the weights (hashlib lets the load run meanwhile)
+            digest = _HASHING.submit(file_digest, path) if model.keep_as else None
             # a new model: the oldest one kept goes first (the default: the last one), so
             # that no more than the cache's size are held while this one loads
             self.models.make_room()
@@ -332,7 +340,7 @@ class TFConverter(Converter):
             if walked is not None:
                 opened.runs.setdefault(options.get("input_shape", ""), (
                     opened.model, walked, dataclasses.replace(conv, weights={})))
-            self.models.put(self._key(path, options), opened)
+            self.models.put(self._key(path, options, digest.result()), opened)
 
     def run(self, model: Model, inputs: dict[str, np.ndarray], fetch: list[str]):
         fmt, path = self._keras_or_graph(model)
@@ -351,9 +359,11 @@ class TFConverter(Converter):
             return run_keras(m, w, conv.graph, inputs, list(fetch))
 
     @staticmethod
-    def _key(path: str, options: dict[str, str]) -> tuple | None:
-        """The model cache's key: what the file holds and how it is loaded."""
-        digest = file_digest(path)
+    def _key(path: str, options: dict[str, str], digest: str | None = None) -> tuple | None:
+        """The model cache's key: what the file holds (its digest, hashed here unless given)
+        and how it is loaded."""
+        if digest is None:
+            digest = file_digest(path)
         return None if digest is None else (digest, kerasfile.allow_unsafe(options))
 
     def _runnable(self, path: str, options: dict[str, str]):

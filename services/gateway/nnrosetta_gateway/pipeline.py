@@ -607,8 +607,8 @@ class Conversion:
             others.append({"run_options": form, "target_runtime": info,
                            "status": "passed" if all(c.passed for c in cmp) else "failed",
                            "outputs": [c.to_dict() for c in cmp]})
-        passed = all(c.passed for c in results + pre) and all(
-            o["status"] == "passed" for o in others)
+        first_ok = all(c.passed for c in results + pre)
+        passed = first_ok and all(o["status"] == "passed" for o in others)
         rep = {
             "status": "passed" if passed else "failed",
             "method": "source framework runtime vs target framework runtime, same inputs",
@@ -623,8 +623,8 @@ class Conversion:
             "pre_softmax": [c.to_dict() for c in pre],
             # the backend's output in each form it can be run in: the first is the one above,
             # the others are compared with the source the same way
-            "forms": [{"run_options": forms[0][0], "status": "passed" if all(
-                c.passed for c in results + pre) else "failed"}, *others],
+            "forms": [{"run_options": forms[0][0], "status": "passed" if first_ok else "failed"},
+                      *others],
         }
         if not passed and not req.verify.disable_locate:
             self.stage("verify", "outputs differ: comparing node by node")

@@ -215,16 +215,16 @@ def caller_folder(path: str) -> str:
 
 class _RefWriter:
     """Writes tensors one after another into one file in the caller's shared folder and
-    returns reference chunks (same-host transport for ToIR's weights)."""
+    sends their references in batches (``flush``: same-host transport for ToIR's weights)."""
+
+    # references sent together in one TensorRefs message, at most this many
+    BATCH = 256
 
     def __init__(self, folder: str):
         fd, self.path = tempfile.mkstemp(prefix="ir-weights-", suffix=".bin", dir=folder)
         self.f = os.fdopen(fd, "wb")
         self.pos = 0
         self.pending: list[pb.TensorChunk] = []
-
-    # references sent together in one TensorRefs message, at most this many
-    BATCH = 256
 
     def add(self, name: str, arr: np.ndarray) -> None:
         arr = np.ascontiguousarray(arr)

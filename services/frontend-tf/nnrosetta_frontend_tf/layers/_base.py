@@ -131,6 +131,15 @@ def layer(*keys: str, ir_ops: Sequence[str] = ()) -> Callable[[ImporterFn], Impo
 
 # -- helpers shared by importers --------------------------------------------------------------
 
+def layer_config(obj: Any) -> dict:
+    """A layer's (or operation's) ``get_config()``; {} for one without a config."""
+    try:
+        cfg = obj.get_config()
+    except Exception:  # noqa: BLE001 - operations without a config
+        cfg = {}
+    return cfg if isinstance(cfg, dict) else {}
+
+
 def tuple_of(v: Any, n: int, what: str, call: LayerCall) -> list[int]:
     """An int or a tuple of ints (Keras' kernel_size, strides, ...) as n ints."""
     if isinstance(v, (int, np.integer)):

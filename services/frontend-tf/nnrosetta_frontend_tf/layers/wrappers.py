@@ -25,6 +25,7 @@ from nnrosetta_frontend_tf.layers._base import (
     OutVal,
     Unsupported,
     layer,
+    layer_config,
 )
 
 # inner layers that act on the last axis only (or elementwise): run on the 3+-D tensor as is
@@ -43,6 +44,7 @@ _FOLDED = {
 }
 SUPPORTED = sorted(_DIRECT | _FOLDED)
 
+
 def inner_problem(key: str) -> str:
     """Why an inner layer of class ``key`` is refused (also said by the file scan)."""
     return (f"an inner {key} layer, which the Keras frontend cannot run per time step (inside "
@@ -54,14 +56,6 @@ def inner_problem(key: str) -> str:
 _keys = itertools.count(-1, -1)     # value keys of the folded tensors (walk keys are ids > 0)
 
 
-def _config(inner) -> dict:
-    try:
-        cfg = inner.get_config()
-    except Exception:  # noqa: BLE001 - a layer without a config
-        cfg = {}
-    return cfg if isinstance(cfg, dict) else {}
-
-
 def _inner(call: LayerCall) -> tuple[LayerCall, object]:
     inner = getattr(call.layer, "layer", None)
     if inner is None:
@@ -71,7 +65,7 @@ def _inner(call: LayerCall) -> tuple[LayerCall, object]:
     if imp is None or key not in SUPPORTED:
         raise Unsupported(f"{call.label}: wraps {inner_problem(key)}", "UNSUPPORTED_LAYER")
     name = f"{call.name}/{getattr(inner, 'name', key)}"
-    return LayerCall(inner, key, name, _config(inner), 1), imp
+    return LayerCall(inner, key, name, layer_config(inner), 1), imp
 
 
 def _prefixed(call: LayerCall, e: LayerIssue) -> LayerIssue:
